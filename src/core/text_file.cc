@@ -34,6 +34,13 @@ Result<std::string> ReadGzip(const std::string& path) {
     if (n == 0) break;
     out.append(buffer, static_cast<size_t>(n));
   }
+  // gzread returns 0 both at a clean end and when the stream stops early; only gzerror
+  // tells a truncated or corrupt file apart.
+  int code = Z_OK;
+  const char* message = gzerror(file.get(), &code);
+  if (code != Z_OK && code != Z_STREAM_END) {
+    return ParseError(path + ": truncated or corrupt gzip stream: " + message);
+  }
   return out;
 }
 

@@ -1,0 +1,51 @@
+# Vigil: the two set-up commands are `make demo` and `make test`; both install what they
+# need first (scripts/install-deps.sh is idempotent).
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+VIGIL := $(BUILD_DIR)/apps/vigil/vigil
+DEMO_HOME ?= vigil-data
+
+.PHONY: all deps build test unit-test demo bench bench-compare format format-check sanitize clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Every test: unit tests, real-data tests, CLI golden tests, and the store suite against
+# SQLite and a real PostgreSQL server started on loopback for the run.
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+# Simulates a market, ingests it into the embedded SQLite store and summarises it.
+demo: build
+	@bash scripts/demo.sh $(VIGIL) $(DEMO_HOME)
+
+bench: build
+	bash scripts/run-benchmarks.sh $(BUILD_DIR)
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.cc' '*.h')
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build running the unit tests.
+sanitize: deps
+	cmake -S . -B $(ASAN_DIR) $(CMAKE_FLAGS) -DVIGIL_SANITIZE=ON -DVIGIL_BUILD_BENCH=OFF
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The demo: simulate a market with labelled incidents, ingest it into the embedded SQLite
+# store, and show what was stored. Usage: scripts/demo.sh VIGIL_BINARY HOME_DIR
+set -euo pipefail
+vigil=${1:?vigil binary}
+home=${2:?home directory}
+
+echo "== vigil $("$vigil" --version | cut -d' ' -f2): simulating 3 instruments x 7 days into $home"
+"$vigil" --home "$home" simulate --instruments 3 --days 7 --seed 42 --ingest
+echo
+echo "== stored data (vigil data summary)"
+"$vigil" --home "$home" data summary
+echo
+echo "== injected incidents (ground truth): $home/sim/events.csv"
+column -s, -t < "$home/sim/events.csv" | head -n 20

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Vigil's build, tests, benchmarks and services need.
+# Idempotent: when everything is present it only checks and exits. Run as root or with sudo.
+#   scripts/install-deps.sh            # build + test + services
+#   scripts/install-deps.sh --bench    # also the reference tools for docs/benchmarks.md
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git clang-format clang-tidy
+  # libraries
+  libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev zlib1g-dev
+  libsqlite3-dev sqlite3 libpq-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # services started by the test suite (throwaway clusters on loopback)
+  postgresql postgresql-contrib
+  # runuser / procps for the service scripts
+  util-linux procps iproute2
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).
+  packages+=(python3 python3-pandas python3-numpy)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null; then
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo_cmd=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian starts a default cluster on package install where an init system runs; Vigil's
+# tests use their own throwaway cluster and never touch it.
+echo "install-deps: done"
