@@ -16,7 +16,7 @@ packages=(
   # services started by the test suite (throwaway clusters on loopback)
   postgresql postgresql-contrib
   # runuser / procps for the service scripts
-  util-linux procps iproute2
+  util-linux procps iproute2 bc
 )
 if [[ "${1:-}" == "--bench" ]]; then
   # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).

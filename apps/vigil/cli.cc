@@ -22,6 +22,6 @@ int Fail(const Status& status, int code) {
   return code;
 }
 
-void PrintJson(const nlohmann::json& value) { std::cout << value.dump() << "\n"; }
+void PrintJson(const nlohmann::ordered_json& value) { std::cout << value.dump() << "\n"; }
 
 }  // namespace vigil::cli

@@ -3,9 +3,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "vigil/core/status.h"
@@ -31,7 +30,7 @@ Result<std::unique_ptr<Store>> OpenHomeStore(const GlobalOptions& options);
 // Prints "vigil: <message>" to stderr and returns `code`.
 int Fail(const Status& status, int code = kExitUsage);
 // Writes JSON to stdout on one line.
-void PrintJson(const nlohmann::json& value);
+void PrintJson(const nlohmann::ordered_json& value);
 
 // Each command registers its subcommand; the callback's exit code is stored in *exit_code.
 void AddIngestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);

@@ -12,15 +12,17 @@ std::string TimeOrEmpty(const SeriesSummary& summary, Timestamp t) {
   return summary.rows > 0 ? t.ToIso() : "";
 }
 
-nlohmann::json SummaryJson(const std::vector<SeriesSummary>& summaries) {
-  nlohmann::json list = nlohmann::json::array();
+nlohmann::ordered_json SummaryJson(const std::vector<SeriesSummary>& summaries) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const SeriesSummary& s : summaries) {
-    nlohmann::json item;
+    nlohmann::ordered_json item;
     item["instrument"] = s.series.instrument.ToString();
     item["kind"] = std::string(KindName(s.series.kind));
     item["timeframe"] = s.series.timeframe;
-    item["first"] = s.rows > 0 ? nlohmann::json(s.first.ToIso()) : nlohmann::json(nullptr);
-    item["last"] = s.rows > 0 ? nlohmann::json(s.last.ToIso()) : nlohmann::json(nullptr);
+    item["first"] =
+        s.rows > 0 ? nlohmann::ordered_json(s.first.ToIso()) : nlohmann::ordered_json(nullptr);
+    item["last"] =
+        s.rows > 0 ? nlohmann::ordered_json(s.last.ToIso()) : nlohmann::ordered_json(nullptr);
     item["rows"] = s.rows;
     item["gaps"] = s.gaps;
     item["rejects"] = s.rejects;
@@ -34,13 +36,15 @@ void PrintSummaryTable(const std::vector<SeriesSummary>& summaries) {
               "FIRST", "LAST", "ROWS", "GAPS", "REJECTS");
   for (const SeriesSummary& s : summaries) {
     std::printf("%-28s %-12s %-9s %-24s %-24s %10lld %8lld %8lld\n",
-                s.series.instrument.ToString().c_str(), std::string(KindName(s.series.kind)).c_str(),
+                s.series.instrument.ToString().c_str(),
+                std::string(KindName(s.series.kind)).c_str(),
                 s.series.timeframe.empty() ? "-" : s.series.timeframe.c_str(),
                 TimeOrEmpty(s, s.first).c_str(), TimeOrEmpty(s, s.last).c_str(),
                 static_cast<long long>(s.rows), static_cast<long long>(s.gaps),
                 static_cast<long long>(s.rejects));
   }
-  if (summaries.empty()) std::printf("(no data stored yet: see `vigil ingest` and `vigil simulate`)\n");
+  if (summaries.empty())
+    std::printf("(no data stored yet: see `vigil ingest` and `vigil simulate`)\n");
 }
 
 int RunSummary(const GlobalOptions& globals) {
@@ -99,13 +103,17 @@ int RunRejects(const GlobalOptions& globals, const std::string& source, int64_t 
   if (!store.ok()) return Fail(store.status());
   auto rejects = (*store)->Rejects(source, limit);
   if (!rejects.ok()) return Fail(rejects.status());
-  nlohmann::json list = nlohmann::json::array();
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const StoredReject& reject : *rejects) {
     const RejectedRow& row = reject.row;
     if (globals.json) {
-      list.push_back({{"source", row.source}, {"line", row.line}, {"instrument", row.instrument},
-                      {"kind", std::string(KindName(row.kind))}, {"field", row.field},
-                      {"reason", row.reason}, {"recorded_at", reject.recorded_at.ToIso()}});
+      list.push_back({{"source", row.source},
+                      {"line", row.line},
+                      {"instrument", row.instrument},
+                      {"kind", std::string(KindName(row.kind))},
+                      {"field", row.field},
+                      {"reason", row.reason},
+                      {"recorded_at", reject.recorded_at.ToIso()}});
     } else {
       std::cout << row.ToString() << "\n";
     }
@@ -139,9 +147,8 @@ void AddDataCommands(CLI::App& app, const GlobalOptions& globals, int* exit_code
   CLI::App* rejects = data->add_subcommand("rejects", "List quarantined rows, newest first");
   rejects->add_option("--source", *source, "Only rows from this file");
   rejects->add_option("--limit", *limit, "At most this many rows")->capture_default_str();
-  rejects->callback([&globals, source, limit, exit_code] {
-    *exit_code = RunRejects(globals, *source, *limit);
-  });
+  rejects->callback(
+      [&globals, source, limit, exit_code] { *exit_code = RunRejects(globals, *source, *limit); });
 }
 
 }  // namespace vigil::cli

@@ -93,7 +93,8 @@ int RunIngest(const GlobalOptions& globals, const IngestArgs& args) {
   if (globals.json) {
     for (const FileIngestResult& file : report.files) {
       if (!file.status.ok()) std::cerr << "vigil: " << file.status.ToString() << "\n";
-      for (const RejectedRow& reject : file.rejects) std::cerr << "rejected " << reject.ToString() << "\n";
+      for (const RejectedRow& reject : file.rejects)
+        std::cerr << "rejected " << reject.ToString() << "\n";
     }
     PrintJson({{"rows_read", report.rows_read()},
                {"rows_stored", report.rows_stored()},

@@ -40,14 +40,15 @@ int RunSimulate(const GlobalOptions& globals, const SimulateArgs& args) {
   options.seed = args.seed;
   Status valid = ValidateSimulationOptions(options);
   if (!valid.ok()) return Fail(valid);
-  std::string out = args.out.empty() ? (std::filesystem::path(globals.home) / "sim").string() : args.out;
+  std::string out =
+      args.out.empty() ? (std::filesystem::path(globals.home) / "sim").string() : args.out;
   auto market = Simulate(options);
   if (!market.ok()) return Fail(market.status());
   std::vector<std::string> files;
   Status written = WriteSimulationCsv(*market, out, &files);
   if (!written.ok()) return Fail(written);
 
-  nlohmann::json json = {{"out", out}, {"files", files}, {"events", market->events.size()}};
+  nlohmann::ordered_json json = {{"out", out}, {"files", files}, {"events", market->events.size()}};
   int code = 0;
   if (args.ingest) {
     auto store = OpenHomeStore(globals);
@@ -66,8 +67,7 @@ int RunSimulate(const GlobalOptions& globals, const SimulateArgs& args) {
     PrintJson(json);
   } else {
     std::cout << "simulated " << options.instruments << " instruments over " << options.days
-              << " days (seed " << options.seed << "): " << market->events.size()
-              << " incidents\n";
+              << " days (seed " << options.seed << "): " << market->events.size() << " incidents\n";
     for (const std::string& file : files) std::cout << "  wrote " << file << "\n";
     if (args.ingest) {
       std::cout << "ingested " << json["ingest"]["rows_stored"] << " rows into "

@@ -82,8 +82,8 @@ YAML::Node Find(const YAML::Node& root, std::string_view path) {
 
 Status TypeError(const std::string& source, std::string_view path, const YAML::Node& node,
                  std::string_view expected) {
-  std::string got = node.IsScalar() ? "'" + node.Scalar() + "'"
-                    : node.IsMap()  ? std::string("a map")
+  std::string got = node.IsScalar()     ? "'" + node.Scalar() + "'"
+                    : node.IsMap()      ? std::string("a map")
                     : node.IsSequence() ? std::string("a list")
                                         : std::string("null");
   return InvalidArgument(source + ":" + std::to_string(node.Mark().line + 1) + ": " +
@@ -125,8 +125,7 @@ Result<int64_t> Config::GetInt(std::string_view path, int64_t fallback, int64_t 
   YAML::Node node = Find(impl_->root, path);
   if (!node.IsDefined()) return fallback;
   int64_t value = 0;
-  std::string expected =
-      "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  std::string expected = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
   if (!node.IsScalar() || !ParseNumber(node.Scalar(), &value) || value < min || value > max) {
     return TypeError(impl_->source, path, node, expected);
   }

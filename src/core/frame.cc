@@ -98,8 +98,8 @@ void Frame::Clear() {
 
 Status Frame::CheckConsistent() const {
   for (size_t i = 0; i < specs_.size(); ++i) {
-    size_t size = specs_[i].type == ColumnType::kDouble ? doubles_[slot_[i]].size()
-                                                        : ints_[slot_[i]].size();
+    size_t size =
+        specs_[i].type == ColumnType::kDouble ? doubles_[slot_[i]].size() : ints_[slot_[i]].size();
     if (size != ts_.size()) {
       return Internal("column '" + specs_[i].name + "' has " + std::to_string(size) +
                       " rows, timestamps have " + std::to_string(ts_.size()));

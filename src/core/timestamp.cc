@@ -79,10 +79,14 @@ bool ParseClock(std::string_view text, size_t* pos, int64_t* nanos_of_day) {
 
 int64_t UnitScale(TimeUnit unit) {
   switch (unit) {
-    case TimeUnit::kSeconds: return kNanosPerSecond;
-    case TimeUnit::kMilliseconds: return kNanosPerMilli;
-    case TimeUnit::kMicroseconds: return kNanosPerMicro;
-    default: return 1;
+    case TimeUnit::kSeconds:
+      return kNanosPerSecond;
+    case TimeUnit::kMilliseconds:
+      return kNanosPerMilli;
+    case TimeUnit::kMicroseconds:
+      return kNanosPerMicro;
+    default:
+      return 1;
   }
 }
 
@@ -188,14 +192,16 @@ std::string Timestamp::ToIso() const {
   int64_t secs = nanos_of_day / kNanosPerSecond;
   int64_t frac = nanos_of_day % kNanosPerSecond;
   char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(year), month, day,
-                        static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                        static_cast<long long>(secs % 60));
+  int n =
+      std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                    static_cast<long long>(year), month, day, static_cast<long long>(secs / 3600),
+                    static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
   if (frac % kNanosPerMilli == 0) {
-    std::snprintf(buf + n, sizeof(buf) - n, ".%03lldZ", static_cast<long long>(frac / kNanosPerMilli));
+    std::snprintf(buf + n, sizeof(buf) - n, ".%03lldZ",
+                  static_cast<long long>(frac / kNanosPerMilli));
   } else if (frac % kNanosPerMicro == 0) {
-    std::snprintf(buf + n, sizeof(buf) - n, ".%06lldZ", static_cast<long long>(frac / kNanosPerMicro));
+    std::snprintf(buf + n, sizeof(buf) - n, ".%06lldZ",
+                  static_cast<long long>(frac / kNanosPerMicro));
   } else {
     std::snprintf(buf + n, sizeof(buf) - n, ".%09lldZ", static_cast<long long>(frac));
   }
@@ -210,15 +216,24 @@ Result<int64_t> ParseDuration(std::string_view text) {
     return InvalidArgument("bad duration '" + std::string(text) + "' (e.g. 1m, 5m, 1h, 1d)");
   }
   int64_t scale = 0;
-  if (unit == "ns") scale = 1;
-  else if (unit == "us") scale = kNanosPerMicro;
-  else if (unit == "ms") scale = kNanosPerMilli;
-  else if (unit == "s") scale = kNanosPerSecond;
-  else if (unit == "m" || unit == "min") scale = kNanosPerMinute;
-  else if (unit == "h") scale = kNanosPerHour;
-  else if (unit == "d") scale = kNanosPerDay;
-  else if (unit == "w") scale = 7 * kNanosPerDay;
-  else return InvalidArgument("bad duration unit in '" + std::string(text) + "'");
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = kNanosPerMicro;
+  else if (unit == "ms")
+    scale = kNanosPerMilli;
+  else if (unit == "s")
+    scale = kNanosPerSecond;
+  else if (unit == "m" || unit == "min")
+    scale = kNanosPerMinute;
+  else if (unit == "h")
+    scale = kNanosPerHour;
+  else if (unit == "d")
+    scale = kNanosPerDay;
+  else if (unit == "w")
+    scale = 7 * kNanosPerDay;
+  else
+    return InvalidArgument("bad duration unit in '" + std::string(text) + "'");
   return count * scale;
 }
 
@@ -232,7 +247,8 @@ std::string FormatDuration(int64_t nanos) {
                                     {kNanosPerSecond, "s"},  {kNanosPerMilli, "ms"},
                                     {kNanosPerMicro, "us"}};
   for (const Unit& unit : kUnits) {
-    if (nanos > 0 && nanos % unit.scale == 0) return std::to_string(nanos / unit.scale) + unit.suffix;
+    if (nanos > 0 && nanos % unit.scale == 0)
+      return std::to_string(nanos / unit.scale) + unit.suffix;
   }
   return std::to_string(nanos) + "ns";
 }

@@ -48,7 +48,9 @@ constexpr FieldSpec kFundingFields[] = {
 constexpr FieldSpec kOracleFields[] = {
     {"price", CT::kDouble, true, FR::kPositive, "oracle answer, scaled to a price"},
     {"reference_price", CT::kDouble, false, FR::kPositive, "mark or index price it is held to"},
-    {"round_id", CT::kInt64, false, FR::kAny, "oracle round (Chainlink aggregator round id)"},
+    {"round_id", CT::kInt64, true, FR::kAny,
+     "oracle round (Chainlink aggregator round id), or the ordinal among same-time rows "
+     "when the source gives none; two rounds can be updated in the same second"},
 };
 constexpr FieldSpec kVaultFields[] = {
     {"equity", CT::kDouble, true, FR::kFinite, "vault equity / account value (USD)"},
@@ -66,6 +68,7 @@ constexpr std::string_view kNoKey[] = {""};
 constexpr std::string_view kTradeKey[] = {"trade_id"};
 constexpr std::string_view kBookKey[] = {"side", "level"};
 constexpr std::string_view kEventKey[] = {"event_id"};
+constexpr std::string_view kRoundKey[] = {"round_id"};
 
 const KindSchema kSchemas[] = {
     {DataKind::kCandles, "candles", kCandleFields, std::span(kNoKey, 0), true, true},
@@ -73,14 +76,13 @@ const KindSchema kSchemas[] = {
     {DataKind::kOrderBook, "orderbook", kBookFields, kBookKey, false, false},
     {DataKind::kLiquidations, "liquidations", kLiquidationFields, kEventKey, false, false},
     {DataKind::kFunding, "funding", kFundingFields, std::span(kNoKey, 0), false, false},
-    {DataKind::kOracle, "oracle", kOracleFields, std::span(kNoKey, 0), false, false},
+    {DataKind::kOracle, "oracle", kOracleFields, kRoundKey, false, false},
     {DataKind::kVault, "vault", kVaultFields, std::span(kNoKey, 0), false, false},
     {DataKind::kProtocol, "protocol", kProtocolFields, std::span(kNoKey, 0), false, false},
 };
 
-constexpr DataKind kAllKinds[] = {DataKind::kCandles,      DataKind::kTrades,
-                                  DataKind::kOrderBook,    DataKind::kLiquidations,
-                                  DataKind::kFunding,      DataKind::kOracle,
+constexpr DataKind kAllKinds[] = {DataKind::kCandles,      DataKind::kTrades,  DataKind::kOrderBook,
+                                  DataKind::kLiquidations, DataKind::kFunding, DataKind::kOracle,
                                   DataKind::kVault,        DataKind::kProtocol};
 
 struct KindAlias {
@@ -88,18 +90,18 @@ struct KindAlias {
   DataKind kind;
 };
 constexpr KindAlias kAliases[] = {
-    {"candle", DataKind::kCandles},      {"ohlcv", DataKind::kCandles},
-    {"klines", DataKind::kCandles},      {"trade", DataKind::kTrades},
-    {"book", DataKind::kOrderBook},      {"orderbooks", DataKind::kOrderBook},
-    {"order-book", DataKind::kOrderBook},{"liquidation", DataKind::kLiquidations},
-    {"funding-rates", DataKind::kFunding},{"oracles", DataKind::kOracle},
-    {"vaults", DataKind::kVault},        {"tvl", DataKind::kProtocol},
-    {"protocols", DataKind::kProtocol},  {"defi", DataKind::kProtocol},
+    {"candle", DataKind::kCandles},        {"ohlcv", DataKind::kCandles},
+    {"klines", DataKind::kCandles},        {"trade", DataKind::kTrades},
+    {"book", DataKind::kOrderBook},        {"orderbooks", DataKind::kOrderBook},
+    {"order-book", DataKind::kOrderBook},  {"liquidation", DataKind::kLiquidations},
+    {"funding-rates", DataKind::kFunding}, {"oracles", DataKind::kOracle},
+    {"vaults", DataKind::kVault},          {"tvl", DataKind::kProtocol},
+    {"protocols", DataKind::kProtocol},    {"defi", DataKind::kProtocol},
 };
 
 bool IsVenueChar(char c) {
-  return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-         c == '-' || c == '_' || c == '.';
+  return std::islower(static_cast<unsigned char>(c)) ||
+         std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
 }
 
 }  // namespace
@@ -149,7 +151,8 @@ Status ValidateVenue(std::string_view venue) {
 Status ValidateSymbol(std::string_view symbol) {
   if (symbol.empty()) return InvalidArgument("empty symbol");
   for (char c : symbol) {
-    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c))) {
+    if (std::isspace(static_cast<unsigned char>(c)) ||
+        std::iscntrl(static_cast<unsigned char>(c))) {
       return InvalidArgument("bad symbol '" + std::string(symbol) + "': no whitespace allowed");
     }
   }
@@ -162,8 +165,10 @@ Result<Instrument> Instrument::Parse(std::string_view text) {
     return InvalidArgument("bad instrument '" + std::string(text) + "': expected venue:symbol");
   }
   Instrument instrument{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
-  VIGIL_RETURN_IF_ERROR(ValidateVenue(instrument.venue).WithContext("instrument '" + std::string(text) + "'"));
-  VIGIL_RETURN_IF_ERROR(ValidateSymbol(instrument.symbol).WithContext("instrument '" + std::string(text) + "'"));
+  VIGIL_RETURN_IF_ERROR(
+      ValidateVenue(instrument.venue).WithContext("instrument '" + std::string(text) + "'"));
+  VIGIL_RETURN_IF_ERROR(
+      ValidateSymbol(instrument.symbol).WithContext("instrument '" + std::string(text) + "'"));
   return instrument;
 }
 

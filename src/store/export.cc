@@ -39,7 +39,8 @@ Result<SeriesKey> ResolveSeries(Store& store, const Instrument& instrument, Data
   if (matches.empty()) return NotFound("no stored series " + what);
   if (matches.size() > 1) {
     std::string choices;
-    for (const SeriesKey& series : matches) choices += (choices.empty() ? "" : ", ") + series.timeframe;
+    for (const SeriesKey& series : matches)
+      choices += (choices.empty() ? "" : ", ") + series.timeframe;
     return InvalidArgument(what + " is stored at several timeframes (" + choices +
                            "): pass --timeframe");
   }

@@ -32,7 +32,8 @@ void RecordRun(Store& store, const FileIngestResult& result, std::string_view ki
       std::to_string(rows_existing) + ", " + std::to_string(result.rows_rejected) + ", " +
       std::to_string(SystemClock().Now().nanos()) + ")";
   Status status = store.Execute(sql);
-  if (!status.ok()) VIGIL_LOG_WARN("{}: could not record the ingest run: {}", result.path, status.ToString());
+  if (!status.ok())
+    VIGIL_LOG_WARN("{}: could not record the ingest run: {}", result.path, status.ToString());
 }
 
 FileIngestResult IngestOne(Store& store, MarketFileReader& reader, DataKind kind,
@@ -84,7 +85,8 @@ int64_t IngestReport::rows_rejected() const {
 
 std::vector<std::string> IngestReport::instruments() const {
   std::set<std::string> names;
-  for (const FileIngestResult& file : files) names.insert(file.instruments.begin(), file.instruments.end());
+  for (const FileIngestResult& file : files)
+    names.insert(file.instruments.begin(), file.instruments.end());
   return {names.begin(), names.end()};
 }
 

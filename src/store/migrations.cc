@@ -12,9 +12,8 @@ std::string ColumnType(const FieldSpec& field, const Dialect& dialect) {
 // CREATE TABLE for one market-data kind: (series_id, ts, fields...) keyed by
 // (series_id, ts, key fields), so a re-ingested row collides instead of duplicating.
 std::string MarketTableSql(const KindSchema& schema, const Dialect& dialect) {
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + std::string(schema.name) +
-                    " (series_id " + dialect.bigint + " NOT NULL, ts " + dialect.bigint +
-                    " NOT NULL";
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + std::string(schema.name) + " (series_id " +
+                    dialect.bigint + " NOT NULL, ts " + dialect.bigint + " NOT NULL";
   for (const FieldSpec& field : schema.fields) {
     sql += ", " + std::string(field.name) + " " + ColumnType(field, dialect);
     if (field.required) sql += " NOT NULL";
@@ -167,8 +166,14 @@ void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
 
 const Dialect& SqliteDialect() {
   static const Dialect dialect{
-      "sqlite", "INTEGER", "REAL", "TEXT", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT",
-      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000", " WITHOUT ROWID"};
+      "sqlite",
+      "INTEGER",
+      "REAL",
+      "TEXT",
+      "BLOB",
+      "INTEGER PRIMARY KEY AUTOINCREMENT",
+      "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000",
+      " WITHOUT ROWID"};
   return dialect;
 }
 

@@ -8,7 +8,9 @@ namespace vigil {
 namespace {
 
 Frame MakeSample() {
-  Frame frame({{"close", ColumnType::kDouble}, {"id", ColumnType::kInt64}, {"volume", ColumnType::kDouble}});
+  Frame frame({{"close", ColumnType::kDouble},
+               {"id", ColumnType::kInt64},
+               {"volume", ColumnType::kDouble}});
   for (int64_t i = 0; i < 10; ++i) {
     double doubles[] = {100.0 + static_cast<double>(i), static_cast<double>(i) * 2};
     int64_t ints[] = {1000 + i};

@@ -10,7 +10,8 @@ namespace vigil {
 namespace {
 
 std::string TempPath(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vigil_text_file_test_" + std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("vigil_text_file_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return (dir / name).string();
 }

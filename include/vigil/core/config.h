@@ -2,7 +2,8 @@
 //
 //   VIGIL_ASSIGN_OR_RETURN(vigil::Config config, vigil::Config::LoadFile("vigil.yaml"));
 //   VIGIL_ASSIGN_OR_RETURN(double threshold, config.GetDouble("alerts.oracle.threshold", 0.02));
-//   VIGIL_ASSIGN_OR_RETURN(int64_t days, config.GetInt("simulate.days", 7, /*min=*/1, /*max=*/3650));
+//   VIGIL_ASSIGN_OR_RETURN(int64_t days, config.GetInt("simulate.days", 7, /*min=*/1,
+//   /*max=*/3650));
 //
 // Paths are dot-separated map keys ("store.sqlite.busy_timeout_ms"). A missing key
 // returns the default; a present key of the wrong type or out of bounds returns

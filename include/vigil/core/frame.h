@@ -1,10 +1,10 @@
 // Frame: a columnar, time-indexed table. One int64 timestamp column (ns, UTC) plus
 // named columns of double or int64 values, each stored contiguously.
 //
-//   vigil::Frame frame({{"close", vigil::ColumnType::kDouble}, {"trade_id", vigil::ColumnType::kInt64}});
-//   frame.AppendRow(ts, {101.5}, {42});
-//   std::span<const double> close = frame.Doubles("close");   // zero-copy view
-//   vigil::FrameView day = frame.Slice(from, to);              // rows with from <= ts < to
+//   vigil::Frame frame({{"close", vigil::ColumnType::kDouble}, {"trade_id",
+//   vigil::ColumnType::kInt64}}); frame.AppendRow(ts, {101.5}, {42}); std::span<const double> close
+//   = frame.Doubles("close");   // zero-copy view vigil::FrameView day = frame.Slice(from, to); //
+//   rows with from <= ts < to
 //
 // Missing double values are NaN. Slice() and the FrameView it returns assume timestamps
 // are non-decreasing (IsSorted()); they point into the Frame, so the Frame must outlive

@@ -24,16 +24,16 @@ namespace vigil {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the caller passed something malformed (bad option, bad value)
-  kNotFound,          // a named thing (file, instrument, model, column) does not exist
-  kAlreadyExists,     // creating something that is already there
-  kParseError,        // input text could not be parsed
-  kDataError,         // input parsed but violates a data rule
-  kIoError,           // the file system or network failed
-  kDatabaseError,     // the store backend failed
-  kFailedPrecondition,// the system is not in a state where the call can run
-  kUnimplemented,     // a format or feature this build does not support
-  kInternal,          // a bug: an invariant was broken
+  kInvalidArgument,     // the caller passed something malformed (bad option, bad value)
+  kNotFound,            // a named thing (file, instrument, model, column) does not exist
+  kAlreadyExists,       // creating something that is already there
+  kParseError,          // input text could not be parsed
+  kDataError,           // input parsed but violates a data rule
+  kIoError,             // the file system or network failed
+  kDatabaseError,       // the store backend failed
+  kFailedPrecondition,  // the system is not in a state where the call can run
+  kUnimplemented,       // a format or feature this build does not support
+  kInternal,            // a bug: an invariant was broken
 };
 
 // Returns the lower-case name of a code, e.g. "parse error".
@@ -65,7 +65,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status ParseError(std::string m) { return {StatusCode::kParseError, std::move(m)}; }
@@ -83,7 +85,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : state_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : state_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(state_).ok() && "Result built from an OK status");
   }
@@ -116,9 +118,9 @@ class [[nodiscard]] Result {
 #define VIGIL_STATUS_CONCAT(a, b) VIGIL_STATUS_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define VIGIL_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    ::vigil::Status vigil_status_tmp_ = (expr);     \
+#define VIGIL_RETURN_IF_ERROR(expr)                        \
+  do {                                                     \
+    ::vigil::Status vigil_status_tmp_ = (expr);            \
     if (!vigil_status_tmp_.ok()) return vigil_status_tmp_; \
   } while (0)
 

@@ -61,12 +61,12 @@ struct FieldSpec {
 
 struct KindSchema {
   DataKind kind;
-  std::string_view name;   // CLI and table name: "candles", "orderbook", ...
+  std::string_view name;  // CLI and table name: "candles", "orderbook", ...
   std::span<const FieldSpec> fields;
   // Fields that, with (series, ts), form the primary key ("trade_id", "side,level").
   std::span<const std::string_view> key_fields;
-  bool has_timeframe;      // series are split by timeframe (candles)
-  bool regular;            // rows expected at a fixed interval, so gaps are counted
+  bool has_timeframe;  // series are split by timeframe (candles)
+  bool regular;        // rows expected at a fixed interval, so gaps are counted
 };
 
 const KindSchema& SchemaOf(DataKind kind);

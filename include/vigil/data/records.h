@@ -27,9 +27,9 @@ struct RejectedRow {
   int64_t line = 0;        // 1-based line or record number; 0 = the whole file
   std::string instrument;  // "venue:symbol" when known
   DataKind kind = DataKind::kCandles;
-  std::string field;       // the offending field, or empty
-  std::string reason;      // human-readable, e.g. "high < low (101.2 < 101.5)"
-  std::string raw;         // the raw line or record (truncated to 512 bytes)
+  std::string field;   // the offending field, or empty
+  std::string reason;  // human-readable, e.g. "high < low (101.2 < 101.5)"
+  std::string raw;     // the raw line or record (truncated to 512 bytes)
 
   // "file.csv:12: field 'close': not a number"
   std::string ToString() const;

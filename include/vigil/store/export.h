@@ -4,7 +4,8 @@
 // missing values, so export -> ingest reproduces the series exactly.
 //
 //   VIGIL_ASSIGN_OR_RETURN(vigil::SeriesKey series,
-//                          vigil::ResolveSeries(*store, instrument, vigil::DataKind::kCandles, ""));
+//                          vigil::ResolveSeries(*store, instrument, vigil::DataKind::kCandles,
+//                          ""));
 //   VIGIL_ASSIGN_OR_RETURN(int64_t rows, vigil::ExportCsv(*store, series, from, to, "out.csv"));
 //
 // Thread-safety: uses the Store from the calling thread only.

@@ -36,7 +36,7 @@ struct IngestOptions {
 struct FileIngestResult {
   std::string path;
   std::string format;
-  Status status;              // non-OK: nothing from this file was stored
+  Status status;  // non-OK: nothing from this file was stored
   int64_t rows_read = 0;
   int64_t rows_stored = 0;    // valid rows now in the store (new + already present)
   int64_t rows_inserted = 0;  // of those, new

@@ -18,13 +18,13 @@
 namespace vigil {
 
 struct Dialect {
-  std::string name;       // "sqlite" | "postgresql"
-  std::string bigint;     // INTEGER | BIGINT
-  std::string real;       // REAL | DOUBLE PRECISION
-  std::string text;       // TEXT
-  std::string blob;       // BLOB | BYTEA
-  std::string id_pk;      // INTEGER PRIMARY KEY AUTOINCREMENT | BIGSERIAL PRIMARY KEY
-  std::string now_ns;     // expression for "now" in ns since the epoch
+  std::string name;           // "sqlite" | "postgresql"
+  std::string bigint;         // INTEGER | BIGINT
+  std::string real;           // REAL | DOUBLE PRECISION
+  std::string text;           // TEXT
+  std::string blob;           // BLOB | BYTEA
+  std::string id_pk;          // INTEGER PRIMARY KEY AUTOINCREMENT | BIGSERIAL PRIMARY KEY
+  std::string now_ns;         // expression for "now" in ns since the epoch
   std::string without_rowid;  // " WITHOUT ROWID" for SQLite key tables, "" otherwise
 };
 

@@ -31,15 +31,15 @@ namespace vigil {
 
 // Everything one ingested file contributes; written atomically by Store::Write.
 struct WriteUnit {
-  std::string source;                 // the file path, recorded with rejects
+  std::string source;  // the file path, recorded with rejects
   std::span<const RecordBatch> batches;
   std::span<const RejectedRow> rejects;
 };
 
 struct WriteStats {
-  int64_t rows_inserted = 0;    // new rows
-  int64_t rows_existing = 0;    // rows already stored with the same key (re-ingest)
-  int64_t rejects_inserted = 0; // new reject records (a re-ingested reject is not repeated)
+  int64_t rows_inserted = 0;     // new rows
+  int64_t rows_existing = 0;     // rows already stored with the same key (re-ingest)
+  int64_t rejects_inserted = 0;  // new reject records (a re-ingested reject is not repeated)
 };
 
 // One line of `vigil data summary`.

@@ -14,7 +14,10 @@ std::string BatchSink::file_name() const {
 
 RecordBatch& BatchSink::BatchFor(const Instrument& instrument, std::string_view timeframe) {
   std::string tf(timeframe);
-  if (tf.empty()) tf = options_.timeframe;
+  // Only kinds split by timeframe carry one; `--timeframe` must not leak into trade or
+  // funding series.
+  if (!SchemaOf(options_.kind).has_timeframe) tf.clear();
+  if (tf.empty() && SchemaOf(options_.kind).has_timeframe) tf = options_.timeframe;
   auto key = std::make_pair(instrument, tf);
   auto it = batches_.find(key);
   if (it != batches_.end()) return it->second;

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs Vigil's benchmarks and the reference tool on the same input in one run, on this
+# machine, and prints the numbers recorded in docs/benchmarks.md.
+#   scripts/run-benchmarks.sh BUILD_DIR
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+out="$build/bench-results"
+mkdir -p "$out"
+bash "$root/scripts/install-deps.sh" --bench
+
+pgdir="$build/pgbench"
+bash "$root/scripts/pg-test-cluster.sh" start "$pgdir"
+trap 'bash "$root/scripts/pg-test-cluster.sh" stop "$pgdir" || true' EXIT
+export VIGIL_BENCH_PG_URL=$(cat "$pgdir/url")
+
+echo "== machine"
+{ nproc; grep -m1 'model name' /proc/cpuinfo; free -g | awk '/Mem/ {print $2 " GiB RAM"}'; } | tee "$out/machine.txt"
+
+echo "== Google Benchmark: parse+validate, store write, store read (1M candle rows)"
+"$build/bench/ingest_benchmark" --benchmark_out="$out/ingest.json" --benchmark_out_format=json \
+  | tee "$out/ingest.txt"
+
+csv="$out/candles_1m.csv"
+"$build/bench/make_candle_csv" 1000000 "$csv"
+size_mb=$(du -m "$csv" | cut -f1)
+echo "== end-to-end: vigil ingest of $csv ($size_mb MB, 1,000,000 rows)"
+vigil="$build/apps/vigil/vigil"
+time_cmd() {  # prints seconds taken by "$@"
+  local start end
+  start=$(date +%s.%N)
+  "$@" > /dev/null
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+rm -rf "$out/home"
+t_sqlite=$(time_cmd "$vigil" --home "$out/home" ingest --kind candles --venue bench --symbol BTC/USDT --timeframe 1m "$csv")
+"$vigil" --db "$VIGIL_BENCH_PG_URL" --home "$out/home" data summary > /dev/null  # migrate first
+psql "$VIGIL_BENCH_PG_URL" -qc "TRUNCATE candles, series" > /dev/null
+t_pg=$(time_cmd "$vigil" --db "$VIGIL_BENCH_PG_URL" --home "$out/home" ingest --kind candles --venue bench --symbol BTC/USDT --timeframe 1m "$csv")
+printf "vigil ingest -> SQLite:     %.2f s (%.0f rows/s)\n" "$t_sqlite" "$(echo "1000000 / $t_sqlite" | bc -l)" | tee "$out/e2e.txt"
+printf "vigil ingest -> PostgreSQL: %.2f s (%.0f rows/s)\n" "$t_pg" "$(echo "1000000 / $t_pg" | bc -l)" | tee -a "$out/e2e.txt"
+
+echo "== reference: pandas.read_csv on the same file"
+python3 - "$csv" <<'PY' | tee "$out/pandas.txt"
+import sys, time, os
+import pandas as pd
+path = sys.argv[1]
+size = os.path.getsize(path)
+best_plain = best_dates = float("inf")
+for _ in range(3):
+    t = time.perf_counter(); df = pd.read_csv(path); best_plain = min(best_plain, time.perf_counter() - t)
+    t = time.perf_counter(); df = pd.read_csv(path, parse_dates=["date"]); best_dates = min(best_dates, time.perf_counter() - t)
+print(f"pandas {pd.__version__} read_csv:                     {best_plain:.3f} s  {size / best_plain / 1e6:.0f} MB/s  {len(df) / best_plain:,.0f} rows/s")
+print(f"pandas {pd.__version__} read_csv(parse_dates=[date]): {best_dates:.3f} s  {size / best_dates / 1e6:.0f} MB/s  {len(df) / best_dates:,.0f} rows/s")
+PY
