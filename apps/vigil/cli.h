@@ -17,11 +17,18 @@ inline constexpr int kExitUsage = 2;
 
 struct GlobalOptions {
   std::string home = "./vigil-data";  // --home / VIGIL_HOME
-  std::string db;                     // --db; default sqlite:<home>/vigil.db
+  std::string db;                     // --db; default: config `db`, else sqlite:<home>/vigil.db
   bool json = false;                  // --json
-  std::string log_level = "warn";     // --log-level
+  std::string log_level;              // --log-level; default: config `log_level`, else warn
+  std::string config;                 // --config; default <home>/vigil.yaml when it exists
+  StoreOptions store;                 // from the config's `store` section
 };
 
+// Applies the YAML config (--config, or <home>/vigil.yaml if present) under the flags:
+//   db: URL        log_level: info
+//   store: {busy_timeout_ms: 5000, use_timescaledb: true}
+// Unknown keys and bad values fail with file:line: key: problem.
+Status ApplyConfig(GlobalOptions* options);
 // The database URL the options select.
 std::string DatabaseUrl(const GlobalOptions& options);
 // Creates the home directory (and models/) and opens the store.

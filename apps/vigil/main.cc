@@ -24,11 +24,21 @@ int Run(int argc, char** argv) {
                  "Database URL: sqlite:PATH or postgresql://... (default sqlite:<home>/vigil.db)")
       ->envname("VIGIL_DB");
   app.add_flag("--json", globals.json, "Machine-readable output on stdout");
-  app.add_option("--log-level", globals.log_level, "trace|debug|info|warn|error|off")
-      ->capture_default_str();
-  app.parse_complete_callback([&globals] {
-    auto level = vigil::ParseLogLevel(globals.log_level);
-    vigil::InitLogging(level.ok() ? *level : vigil::LogLevel::kWarn);
+  app.add_option("--log-level", globals.log_level,
+                 "trace|debug|info|warn|error|off (default warn)");
+  app.add_option("--config", globals.config,
+                 "YAML settings (db, log_level, store.*); default <home>/vigil.yaml if present")
+      ->envname("VIGIL_CONFIG");
+  // Settings are resolved once the command line is parsed and before any command runs; a
+  // bad config stops the run with its file:line message.
+  bool config_ok = true;
+  app.parse_complete_callback([&globals, &config_ok] {
+    vigil::Status status = ApplyConfig(&globals);
+    if (!status.ok()) {
+      Fail(status);
+      config_ok = false;
+      throw CLI::Success();
+    }
   });
 
   int exit_code = 0;
@@ -38,6 +48,7 @@ int Run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
+    if (!config_ok) return kExitUsage;
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
