@@ -6,35 +6,13 @@
 
 #include "store/postgres/postgres_copy.h"
 #include "store/postgres/postgres_store_impl.h"
+#include "store/store_common.h"
 #include "vigil/store/migrations.h"
 
 namespace vigil::store_internal {
 namespace {
 
 using postgres_internal::Rows;
-
-bool BySeries(const SeriesSummary& a, const SeriesSummary& b) { return a.series < b.series; }
-
-// Missing bars of a regular series: the bars a gapless series would have between its
-// first and last row, minus the rows present. 0 for irregular kinds and for timeframes
-// that are not a duration (nothing to count against).
-int64_t CountGaps(const SeriesKey& series, Timestamp first, Timestamp last, int64_t rows) {
-  if (!SchemaOf(series.kind).regular) return 0;
-  Result<int64_t> step = ParseDuration(series.timeframe);
-  if (!step.ok() || *step <= 0) return 0;
-  // Unsigned, so even a span wider than INT64_MAX nanoseconds does not overflow.
-  const uint64_t span = static_cast<uint64_t>(last.nanos()) - static_cast<uint64_t>(first.nanos());
-  const uint64_t expected = span / static_cast<uint64_t>(*step) + 1;
-  return expected > static_cast<uint64_t>(rows) ? static_cast<int64_t>(expected - rows) : 0;
-}
-
-// Rejects name their instrument as text; one that never parsed (e.g. a file-level
-// reject) keeps its text as the symbol so its count is still reported.
-Instrument InstrumentOfReject(const std::string& text) {
-  Result<Instrument> parsed = Instrument::Parse(text);
-  if (parsed.ok()) return *parsed;
-  return Instrument{"", text};
-}
 
 // One row of SELECT source, line, instrument, kind, field, reason, raw, recorded_at.
 Result<StoredReject> ReadReject(const Rows& rows, int row, const std::string& context) {
@@ -95,7 +73,7 @@ Result<std::vector<SeriesSummary>> PostgresStore::Summarize() {
     VIGIL_RETURN_IF_ERROR(SummarizeKind(kind, series, &summaries));
   }
   VIGIL_RETURN_IF_ERROR(AddRejectCounts(&summaries));
-  std::sort(summaries.begin(), summaries.end(), BySeries);
+  SortSummaries(&summaries);
   return summaries;
 }
 
@@ -120,15 +98,10 @@ Status PostgresStore::SummarizeKind(DataKind kind,
       return DatabaseError(context + ": rows of series_id " + std::to_string(series_id) +
                            ", which table series does not define as " + table);
     }
-    SeriesSummary summary;
-    summary.series = *key->second;
-    VIGIL_ASSIGN_OR_RETURN(summary.rows, rows.Int64(row, 1, context));
+    VIGIL_ASSIGN_OR_RETURN(int64_t count, rows.Int64(row, 1, context));
     VIGIL_ASSIGN_OR_RETURN(int64_t first, rows.Int64(row, 2, context));
     VIGIL_ASSIGN_OR_RETURN(int64_t last, rows.Int64(row, 3, context));
-    summary.first = Timestamp(first);
-    summary.last = Timestamp(last);
-    summary.gaps = CountGaps(summary.series, summary.first, summary.last, summary.rows);
-    out->push_back(std::move(summary));
+    out->push_back(MakeSummary(*key->second, count, Timestamp(first), Timestamp(last)));
   }
   return Status::Ok();
 }
@@ -147,20 +120,7 @@ Status PostgresStore::AddRejectCounts(std::vector<SeriesSummary>* summaries) {
                            "': " + kind.status().message());
     }
     VIGIL_ASSIGN_OR_RETURN(int64_t count, rows.Int64(row, 2, context));
-    bool matched = false;
-    // Rejects carry no timeframe, so every timeframe of the instrument shares the count.
-    for (SeriesSummary& summary : *summaries) {
-      if (summary.series.kind == *kind && summary.series.instrument.ToString() == instrument) {
-        summary.rejects = count;
-        matched = true;
-      }
-    }
-    if (!matched) {
-      SeriesSummary rejected_only;
-      rejected_only.series = SeriesKey{InstrumentOfReject(instrument), *kind, ""};
-      rejected_only.rejects = count;
-      summaries->push_back(std::move(rejected_only));
-    }
+    MergeRejectCount(instrument, *kind, count, summaries);
   }
   return Status::Ok();
 }

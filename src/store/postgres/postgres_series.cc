@@ -10,6 +10,7 @@
 
 #include "store/postgres/postgres_copy.h"
 #include "store/postgres/postgres_store_impl.h"
+#include "store/store_common.h"
 #include "vigil/core/clock.h"
 #include "vigil/store/migrations.h"
 
@@ -39,24 +40,6 @@ std::string FieldList(const KindSchema& schema) {
 }
 
 std::string StageName(std::string_view table) { return "vigil_stage_" + std::string(table); }
-
-Status CheckColumns(const Frame& frame, const KindSchema& schema) {
-  if (frame.num_columns() != schema.fields.size()) {
-    return InvalidArgument("frame has " + std::to_string(frame.num_columns()) + " columns, table " +
-                           std::string(schema.name) + " expects " +
-                           std::to_string(schema.fields.size()));
-  }
-  for (size_t column = 0; column < schema.fields.size(); ++column) {
-    const ColumnSpec& spec = frame.columns()[column];
-    const FieldSpec& field = schema.fields[column];
-    if (spec.name != field.name || spec.type != field.type) {
-      return InvalidArgument("frame column " + std::to_string(column) + " is '" + spec.name +
-                             "', table " + std::string(schema.name) + " expects '" +
-                             std::string(field.name) + "' of the schema's type");
-    }
-  }
-  return frame.CheckConsistent();
-}
 
 // "binance:BTC/USDT candles 1m" or "binance:BTC/USDT candles 1m and 3 more series".
 std::string SeriesLabel(const std::vector<const RecordBatch*>& batches) {
@@ -176,7 +159,7 @@ Result<WriteStats> PostgresStore::Write(const WriteUnit& unit) {
   const std::string context = Where() + ": writing '" + unit.source + "'";
   // Checked before BEGIN, so a malformed unit is an InvalidArgument that touches nothing.
   for (const RecordBatch& batch : unit.batches) {
-    VIGIL_RETURN_IF_ERROR(CheckColumns(batch.frame, SchemaOf(batch.series.kind))
+    VIGIL_RETURN_IF_ERROR(CheckFrameMatchesSchema(batch.frame, SchemaOf(batch.series.kind))
                               .WithContext(context + " (" + batch.series.ToString() + ")"));
   }
   VIGIL_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(&conn_, context));

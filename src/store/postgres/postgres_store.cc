@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "store/postgres/postgres_store_impl.h"
+#include "store/store_common.h"
 #include "vigil/core/clock.h"
 #include "vigil/core/logging.h"
 #include "vigil/store/migrations.h"
@@ -30,15 +31,6 @@ constexpr std::string_view kSessionSql = "SET extra_float_digits = 3; SET client
 constexpr int64_t kChunkIntervalNanos = 7 * kNanosPerDay;
 
 constexpr std::string_view kPasswordKey = "password=";
-
-// The first 80 characters of `sql` on one line, for error messages.
-std::string Excerpt(std::string_view sql) {
-  constexpr size_t kMaxChars = 80;
-  std::string out(sql.substr(0, kMaxChars));
-  std::replace(out.begin(), out.end(), '\n', ' ');
-  if (sql.size() > kMaxChars) out += "...";
-  return out;
-}
 
 // The first entry of a search_path setting, unquoted as PostgreSQL reads it (quoted
 // names keep their case, unquoted ones are folded to lower case); empty for "$user".
@@ -184,7 +176,7 @@ Status PostgresStore::ApplyMigration(int version, const std::string& name,
                                   {std::to_string(version)}));
     if (applied.count() > 0) return Status::Ok();
     for (const std::string& sql : statements) {
-      VIGIL_RETURN_IF_ERROR(conn_.Exec(sql, context + ": executing '" + Excerpt(sql) + "'"));
+      VIGIL_RETURN_IF_ERROR(conn_.Exec(sql, context + ": executing '" + SqlExcerpt(sql) + "'"));
     }
     VIGIL_RETURN_IF_ERROR(
         conn_
@@ -262,7 +254,7 @@ Result<std::vector<std::string>> PostgresStore::ListTables() {
 }
 
 Status PostgresStore::Execute(std::string_view sql) {
-  return conn_.Exec(sql, Where() + ": executing '" + Excerpt(sql) + "'");
+  return conn_.Exec(sql, Where() + ": executing '" + SqlExcerpt(sql) + "'");
 }
 
 Result<int64_t> PostgresStore::CountRows(std::string_view table) {

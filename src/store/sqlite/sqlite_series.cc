@@ -6,6 +6,7 @@
 
 #include "store/sqlite/sqlite_frame_sink.h"
 #include "store/sqlite/sqlite_store_impl.h"
+#include "store/store_common.h"
 #include "vigil/core/clock.h"
 
 namespace vigil::store_internal {
@@ -53,24 +54,6 @@ void ShrinkToFit(Frame* frame) {
 constexpr std::string_view kInsertRejectSql =
     "INSERT INTO rejects (source, line, instrument, kind, field, reason, raw, recorded_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-
-Status CheckColumns(const Frame& frame, const KindSchema& schema) {
-  if (frame.num_columns() != schema.fields.size()) {
-    return InvalidArgument("frame has " + std::to_string(frame.num_columns()) + " columns, table " +
-                           std::string(schema.name) + " expects " +
-                           std::to_string(schema.fields.size()));
-  }
-  for (size_t column = 0; column < schema.fields.size(); ++column) {
-    const ColumnSpec& spec = frame.columns()[column];
-    const FieldSpec& field = schema.fields[column];
-    if (spec.name != field.name || spec.type != field.type) {
-      return InvalidArgument("frame column " + std::to_string(column) + " is '" + spec.name +
-                             "', table " + std::string(schema.name) + " expects '" +
-                             std::string(field.name) + "' of the schema's type");
-    }
-  }
-  return frame.CheckConsistent();
-}
 
 // "row 3 (line 12)": where a failing row came from.
 std::string RowLabel(const RecordBatch& batch, int64_t row) {
@@ -120,7 +103,7 @@ Result<WriteStats> SqliteStore::Write(const WriteUnit& unit) {
 
 Status SqliteStore::WriteBatch(const RecordBatch& batch, WriteStats* stats) {
   const KindSchema& schema = SchemaOf(batch.series.kind);
-  VIGIL_RETURN_IF_ERROR(CheckColumns(batch.frame, schema));
+  VIGIL_RETURN_IF_ERROR(CheckFrameMatchesSchema(batch.frame, schema));
   if (batch.frame.empty()) return Status::Ok();
   VIGIL_ASSIGN_OR_RETURN(int64_t series_id, FindOrCreateSeries(batch.series));
   VIGIL_ASSIGN_OR_RETURN(StatementLease insert, db_.Cached(InsertSql(schema)));

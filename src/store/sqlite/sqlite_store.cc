@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "store/sqlite/sqlite_store_impl.h"
+#include "store/store_common.h"
 #include "vigil/core/clock.h"
 
 namespace vigil::store_internal {
@@ -52,15 +53,6 @@ std::string ToLower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
-}
-
-// The first 80 characters of `sql` on one line, for error messages.
-std::string Excerpt(std::string_view sql) {
-  constexpr size_t kMaxChars = 80;
-  std::string out(sql.substr(0, kMaxChars));
-  std::replace(out.begin(), out.end(), '\n', ' ');
-  if (sql.size() > kMaxChars) out += "...";
-  return out;
 }
 
 }  // namespace
@@ -125,7 +117,7 @@ Status SqliteStore::ApplyMigration(const Migration& migration) {
   VIGIL_ASSIGN_OR_RETURN(int current, SchemaVersion());
   if (current >= migration.version) return Status::Ok();
   for (const std::string& sql : migration.statements) {
-    VIGIL_RETURN_IF_ERROR(db_.Exec(sql).WithContext("executing '" + Excerpt(sql) + "'"));
+    VIGIL_RETURN_IF_ERROR(db_.Exec(sql).WithContext("executing '" + SqlExcerpt(sql) + "'"));
   }
   {
     VIGIL_ASSIGN_OR_RETURN(
@@ -161,7 +153,7 @@ Result<std::vector<std::string>> SqliteStore::ListTables() {
 }
 
 Status SqliteStore::Execute(std::string_view sql) {
-  return db_.Exec(sql).WithContext("executing '" + Excerpt(sql) + "'");
+  return db_.Exec(sql).WithContext("executing '" + SqlExcerpt(sql) + "'");
 }
 
 Result<int64_t> SqliteStore::CountRows(std::string_view table) {
