@@ -5,6 +5,10 @@ ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 VIGIL := $(BUILD_DIR)/apps/vigil/vigil
+UNIT_TESTS := core_test data_test data_formats_test simulator_test
+# ccache: share cached objects between checkouts of the tree (CI clones afresh).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 DEMO_HOME ?= vigil-data
 
 .PHONY: all deps build test unit-test demo bench bench-compare format format-check sanitize clean
@@ -42,9 +46,10 @@ format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.cc' '*.h')
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build running the unit tests.
+# Debug (-O0) compiles fastest; only the unit-test binaries are built.
 sanitize: deps
-	cmake -S . -B $(ASAN_DIR) $(CMAKE_FLAGS) -DVIGIL_SANITIZE=ON -DVIGIL_BUILD_BENCH=OFF
-	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON -DVIGIL_BUILD_BENCH=OFF
+	cmake --build $(ASAN_DIR) -j $(JOBS) --target $(UNIT_TESTS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
 clean:
