@@ -87,8 +87,10 @@ int RunExport(const GlobalOptions& globals, const ExportArgs& args) {
   if (!store.ok()) return Fail(store.status());
   auto series = ResolveSeries(**store, *instrument, *kind, args.timeframe);
   if (!series.ok()) return Fail(series.status());
-  auto rows = ExportCsv(**store, *series, *from, *to, args.out);
+  const bool to_stdout = args.out == "-";
+  auto rows = ExportCsv(**store, *series, *from, *to, to_stdout ? "/dev/stdout" : args.out);
   if (!rows.ok()) return Fail(rows.status());
+  if (to_stdout) return 0;
   if (globals.json) {
     PrintJson({{"rows", *rows}, {"out", args.out}, {"series", series->ToString()}});
   } else {
@@ -139,7 +141,7 @@ void AddDataCommands(CLI::App& app, const GlobalOptions& globals, int* exit_code
   exp->add_option("--timeframe", args->timeframe, "Candle timeframe when several are stored");
   exp->add_option("--from", args->from, "First timestamp (inclusive, ISO-8601 or epoch)");
   exp->add_option("--to", args->to, "Last timestamp (exclusive)");
-  exp->add_option("--out", args->out, "Output CSV file")->required();
+  exp->add_option("--out", args->out, "Output CSV file (- for stdout)")->required();
   exp->callback([&globals, args, exit_code] { *exit_code = RunExport(globals, *args); });
 
   auto source = std::make_shared<std::string>();

@@ -15,7 +15,9 @@ int Run(int argc, char** argv) {
   using namespace vigil::cli;
   CLI::App app{"Vigil: machine learning on crypto and DeFi market data", "vigil"};
   app.set_version_flag("--version", "vigil " + std::string(vigil::VersionString()));
-  app.require_subcommand(1);
+  // At most one command; an unknown word is reported by name (CLI11 ExtrasError) rather
+  // than as a missing command.
+  app.require_subcommand(0, 1);
   GlobalOptions globals;
   app.add_option("--home", globals.home, "Data directory holding vigil.db and models/")
       ->envname("VIGIL_HOME")
@@ -52,6 +54,10 @@ int Run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    return kExitUsage;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cerr << app.help() << "vigil: a command is required (ingest, data, simulate)\n";
     return kExitUsage;
   }
   return exit_code;

@@ -63,8 +63,27 @@ Result<std::string> ReadFileToString(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// Devices, pipes and terminals cannot be replaced by a rename (that would swap e.g.
+// /dev/stdout for a plain file), so they are written in place.
+Status WriteInPlace(const std::string& path, std::string_view contents) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) return IoError(path + ": cannot open for writing: " + std::strerror(errno));
+  bool ok = std::fwrite(contents.data(), 1, contents.size(), file) == contents.size();
+  ok = std::fclose(file) == 0 && ok;
+  return ok ? Status::Ok() : IoError(path + ": write failed");
+}
+
+}  // namespace
+
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   std::filesystem::path target(path);
+  std::error_code status_ec;
+  auto status = std::filesystem::status(target, status_ec);
+  if (!status_ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return WriteInPlace(path, contents);
+  }
   std::string temp = path + ".tmp." + std::to_string(::getpid());
   {
     std::FILE* file = std::fopen(temp.c_str(), "wb");

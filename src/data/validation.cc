@@ -190,6 +190,21 @@ void SortBatch(RecordBatch* batch, const std::vector<size_t>& keys) {
   batch->lines = std::move(lines);
 }
 
+// "duplicate of line 15 (side 1, level 0)": the key values make the reasons of several
+// rows of one source line (an order-book line holds a bid and an ask) distinct, so each is
+// kept in the rejects table.
+std::string DuplicateReason(const RecordBatch& batch, const KindSchema& schema, int64_t kept,
+                            int64_t row) {
+  std::string reason = "duplicate of line " + std::to_string(batch.lines[kept]);
+  std::string values;
+  for (std::string_view name : schema.key_fields) {
+    std::span<const int64_t> column = batch.frame.Int64s(name);
+    if (column.empty()) continue;
+    values += (values.empty() ? "" : ", ") + std::string(name) + " " + std::to_string(column[row]);
+  }
+  return values.empty() ? reason : reason + " (" + values + ")";
+}
+
 // After sorting, a row with the key of the row before it repeats it: keep the first.
 void RejectDuplicates(RecordBatch* batch, const KindSchema& schema, const std::vector<size_t>& keys,
                       const std::string& source, std::vector<RejectedRow>* rejects,
@@ -205,8 +220,7 @@ void RejectDuplicates(RecordBatch* batch, const KindSchema& schema, const std::v
     }
     keep[row] = false;
     ++report->duplicates;
-    RejectRow(*batch, row, source, key_name,
-              "duplicate of line " + std::to_string(batch->lines[kept]), rejects);
+    RejectRow(*batch, row, source, key_name, DuplicateReason(*batch, schema, kept, row), rejects);
   }
   if (report->duplicates > 0) FilterBatch(batch, keep);
 }

@@ -26,6 +26,12 @@ TEST(TextFileTest, WritesAtomicallyAndReadsBack) {
   EXPECT_FALSE(WriteFileAtomically("/nonexistent-dir/x.txt", "x").ok());
 }
 
+TEST(TextFileTest, WritesDevicesInPlaceInsteadOfReplacingThem) {
+  ASSERT_TRUE(WriteFileAtomically("/dev/null", "discarded").ok());
+  EXPECT_FALSE(std::filesystem::is_regular_file("/dev/null"));
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+}
+
 TEST(TextFileTest, InflatesGzipTransparently) {
   std::string path = TempPath("b.gz");
   gzFile file = gzopen(path.c_str(), "wb");

@@ -19,7 +19,7 @@ TEST(SymbolFromFileNameTest, FreqtradePairs) {
 TEST(SymbolFromFileNameTest, FreqtradeFuturesAddTheSettleCurrency) {
   EXPECT_EQ(SymbolFromFileName("XRP_USDT_USDT-5m-futures.csv"), "XRP/USDT:USDT");
   EXPECT_EQ(SymbolFromFileName("XRP_USDT_USDT-8h-funding_rate.csv"), "XRP/USDT:USDT");
-  EXPECT_EQ(SymbolFromFileName("XRP_USDT_USDT-1h-mark.csv"), "XRP/USDT:USDT");
+  EXPECT_EQ(SymbolFromFileName("XRP_USDT_USDT-1h-mark.csv"), "XRP/USDT:USDT-mark");
 }
 
 TEST(SymbolFromFileNameTest, BinanceVisionNames) {

@@ -209,7 +209,7 @@ TEST(ValidateBatchTest, TradesAreKeyedByTimeAndTradeId) {
   Outcome outcome = Validate(&batch);
   ASSERT_EQ(outcome.rejects.size(), 1u);
   EXPECT_EQ(outcome.rejects[0].line, 4);
-  EXPECT_EQ(outcome.rejects[0].reason, "duplicate of line 2");
+  EXPECT_EQ(outcome.rejects[0].reason, "duplicate of line 2 (trade_id 7)");
   EXPECT_EQ(outcome.report.out_of_order, 0);
   // Sorted by (ts, trade_id) within the timestamp.
   EXPECT_EQ(batch.lines, (std::vector<int64_t>{3, 2}));

@@ -22,7 +22,8 @@ namespace vigil {
 Result<std::string> ReadFileToString(const std::string& path);
 
 // Writes `contents` to `path` atomically: a temporary file in the same directory is
-// written, flushed and renamed over the target.
+// written, flushed and renamed over the target. A target that exists and is not a regular
+// file (a device such as /dev/stdout, a pipe) is written in place instead.
 Status WriteFileAtomically(const std::string& path, std::string_view contents);
 
 // Splits text into lines ("\n" or "\r\n"); the last line may lack a newline.

@@ -2,7 +2,9 @@
 //
 // Two naming schemes carry the instrument in the name:
 //   freqtrade      <BASE>_<QUOTE>[_<SETTLE>]-<tf or "trades">[-<candle type>].<ext>
-//                  "ETH_BTC-5m.csv", "XRP_USDT_USDT-8h-funding_rate.csv"
+//                  "ETH_BTC-5m.csv", "XRP_USDT_USDT-8h-funding_rate.csv";
+//                  mark/index candles get the type as a symbol suffix:
+//                  "XRP_USDT_USDT-1h-mark.csv" -> "XRP/USDT:USDT-mark"
 //   Binance Vision <SYMBOL>-<tf or data type>-<YYYY-MM[-DD]>.<ext>
 //                  "ADABTC-1m-2021-11-27.csv", "BTCUSDT-trades-2021-01-08.csv"
 // Both write the pair in upper case, which is what tells them apart from free-form
@@ -77,6 +79,11 @@ bool IsDataTypeWord(std::string_view token) {
          token == "bookTicker" || token == "metrics" || token == "fundingRate";
 }
 
+// freqtrade candle types that are not trade prices.
+bool IsDerivedPriceType(std::string_view token) {
+  return token == "mark" || token == "index" || token == "premiumIndex";
+}
+
 struct NameParts {
   std::string symbol;
   std::string timeframe;
@@ -97,6 +104,11 @@ NameParts ParseName(std::string_view file_name) {
   } else {
     parts.symbol = std::string(pair[0]) + "/" + std::string(pair[1]);
     if (pair.size() == 3) parts.symbol += ":" + std::string(pair[2]);
+  }
+  // freqtrade's mark / index / premium-index candles are other price series of the same
+  // contract; kept apart from its trade candles so neither overwrites the other.
+  if (dash_parts.size() >= 3 && IsDerivedPriceType(dash_parts[2])) {
+    parts.symbol += "-" + std::string(dash_parts[2]);
   }
   return parts;
 }
