@@ -119,7 +119,7 @@ void AddIngestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_cod
   cmd->add_option("--timeframe", args->timeframe, "Candle timeframe (1m, 5m, 1h, 1d, ...)");
   cmd->add_option("--format", args->format,
                   "auto|csv|jsonl|freqtrade|binance|kraken|chainlink|defillama|binance-depth|"
-                  "bybit-orderbook")
+                  "bybit-orderbook|hftbacktest|tardis-l2|hyperliquid-ws")
       ->capture_default_str();
   cmd->add_option("--order", args->order, "Out-of-order rows: sort|reject")->capture_default_str();
   cmd->add_option("--time-unit", args->time_unit, "Unit of numeric timestamps: auto|s|ms|us|ns")

@@ -37,8 +37,9 @@ std::string Name(const Result<FileFormat>& format) {
 // --- Names and options ---------------------------------------------------------------
 
 TEST(FileFormatTest, NamesRoundTrip) {
-  for (const char* name : {"auto", "csv", "jsonl", "freqtrade", "binance", "kraken", "chainlink",
-                           "defillama", "binance-depth", "bybit-orderbook"}) {
+  for (const char* name :
+       {"auto", "csv", "jsonl", "freqtrade", "binance", "kraken", "chainlink", "defillama",
+        "binance-depth", "bybit-orderbook", "hftbacktest", "tardis-l2", "hyperliquid-ws"}) {
     auto format = ParseFileFormat(name);
     ASSERT_TRUE(format.ok()) << name;
     EXPECT_EQ(FileFormatName(*format), name);
@@ -109,7 +110,8 @@ TEST(DetectFormatTest, JsonDocuments) {
       Name(Detect("{\n\"name\": \"HLP\",\n\"tvl\": [{\"date\": 1, \"totalLiquidityUSD\": 2}]\n}")),
       "defillama");
   EXPECT_EQ(Name(Detect("{\n\"chainTvls\": {}\n}")), "defillama");
-  auto unknown = Detect("{\n  \"channel\": \"allDexsAssetCtxs\"\n}");
+  EXPECT_EQ(Name(Detect("{\n  \"channel\": \"allDexsAssetCtxs\"\n}")), "hyperliquid-ws");
+  auto unknown = Detect("{\n  \"name\": \"x\",\n  \"data\": []\n}");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(unknown.status().message().find("--format"), std::string::npos);
@@ -123,6 +125,7 @@ TEST(DetectFormatTest, JsonLines) {
                         "{\"topic\":\"orderbook.500.XRPUSDT\",\"type\":\"delta\"}\n")),
             "bybit-orderbook");
   EXPECT_EQ(Name(Detect("{\"ts\":1,\"price\":2}\n{\"ts\":2,\"price\":3}\n")), "jsonl");
+  EXPECT_EQ(Name(Detect("{\"channel\":\"trades\",\"data\":[]}\n")), "hyperliquid-ws");
   EXPECT_EQ(Name(Detect("{\"ts\":1,\"price\":2}")), "jsonl");
   // A ".jsonl" name means lines even when the one object has a "result" key.
   EXPECT_EQ(Name(Detect("{\"result\":1,\"ts\":1}", "x.jsonl")), "jsonl");
@@ -139,6 +142,13 @@ TEST(DetectFormatTest, CsvFlavours) {
                         "1637971259999,1.03547608,79,19523,0.55694227,0\n")),
             "binance");
   EXPECT_EQ(Name(Detect("1672531436,90.540000,1.10448420\n")), "csv");
+  EXPECT_EQ(Name(Detect("exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,"
+                        "amount\n")),
+            "tardis-l2");
+  // hftbacktest's "<local ns> <JSON>" lines; a short number before the brace is not one.
+  EXPECT_EQ(Name(Detect("1723161255030314667 {\"stream\":\"btcusdt@trade\",\"data\":{}}\n")),
+            "hftbacktest");
+  EXPECT_EQ(Name(Detect("12 {\"a\":1}\n")), "csv");
   EXPECT_EQ(Name(Detect("date,open,high,low,close,volume\n")), "csv");
   EXPECT_EQ(Name(Detect("\xEF\xBB\xBFts;open;high;low;close\n")), "csv");
   EXPECT_FALSE(Detect("   \n ").ok());
@@ -166,7 +176,8 @@ TEST(DetectFormatTest, EveryRealFile) {
       {"funding/XRP_USDT_USDT-8h-funding_rate.csv", "csv"},
       {"funding/XRP_USDT_USDT-1h-mark.csv", "csv"},
       {"liquidations/hyperliquid_liquidations_2023.csv", "csv"},
-      {"liquidations/hyperliquid_ws_user_fill_liquidation.json", "jsonl"},
+      {"liquidations/hyperliquid_ws_user_fill_liquidation.json", "hyperliquid-ws"},
+      {"funding/hyperliquid_ws_all_dexs_asset_ctxs.json", "hyperliquid-ws"},
       {"oracle/chainlink_BTC-USD_0xF4030086522a5bEEa4988F8cA5B36dbC97BeE88c.csv", "chainlink"},
       {"oracle/chainlink_ETH-BTC_0xAc559F25B1619171CbC396a50854A3240b6A4e99.csv", "chainlink"},
       {"oracle/chainlink_stETH-ETH_0x86392dC19c0b719886221c78AB11eb8Cf5c52812.csv", "chainlink"},
@@ -175,6 +186,12 @@ TEST(DetectFormatTest, EveryRealFile) {
       {"orderbook/bybit_2024-12-01_XRPUSDT_ob500.data", "bybit-orderbook"},
       {"orderbook/tardis_binance-futures_book_snapshot_5_BTCUSDT.csv", "csv"},
       {"orderbook/binance_btcusdt-quotes.csv", "csv"},
+      {"orderbook/tardis_huobi-dm-swap_quotes_BTC-USD.csv", "csv"},
+      {"orderbook/tardis_deribit_incremental_book_L2_BTC-PERPETUAL.csv", "tardis-l2"},
+      {"orderbook/hftbacktest_usdm_btcusdt_20240808.gz", "hftbacktest"},
+      {"orderbook/hftbacktest_spot_ethusdt_20240808.gz", "hftbacktest"},
+      {"orderbook/hftbacktest_cm_btcusd_perp_20240808.gz", "hftbacktest"},
+      {"orderbook/hftbacktest_hyperliquid_btcusd_20250126.gz", "hftbacktest"},
       {"tvl/defillama_HLP.json", "defillama"},
       {"tvl/defillama_felix_tvl.json", "defillama"},
       {"tvl/defillama_hyperlend_tvl.json", "defillama"},
@@ -187,14 +204,23 @@ TEST(DetectFormatTest, EveryRealFile) {
   }
 }
 
-TEST(DetectFormatTest, UnknownRealJsonDocumentAsksForFormat) {
-  auto parsed = ReadShared("funding/hyperliquid_ws_all_dexs_asset_ctxs.json",
-                           Options(DataKind::kFunding, "hyperliquid", "BTC"));
-  ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(parsed.status().message().find("hyperliquid_ws_all_dexs_asset_ctxs.json: "),
-            std::string::npos);
-  EXPECT_NE(parsed.status().message().find("pass --format"), std::string::npos);
+// The snapshot is detected as Hyperliquid websocket JSON, then refused with the reason,
+// whatever kind was asked for and with an explicit format too.
+TEST(MarketFileReaderTest, AssetContextsSnapshotIsRefusedWithTheReason) {
+  for (FileFormat format : {FileFormat::kAuto, FileFormat::kHyperliquidWs}) {
+    for (DataKind kind : {DataKind::kFunding, DataKind::kOrderBook}) {
+      ReadOptions options = Options(kind, "hyperliquid", "BTC");
+      options.format = format;
+      auto parsed = ReadShared("funding/hyperliquid_ws_all_dexs_asset_ctxs.json", options);
+      ASSERT_FALSE(parsed.ok());
+      EXPECT_EQ(parsed.status().code(), StatusCode::kParseError);
+      EXPECT_NE(parsed.status().message().find(
+                    "hyperliquid_ws_all_dexs_asset_ctxs.json: a Hyperliquid allDexsAssetCtxs "
+                    "snapshot has no timestamp and no coin names; "),
+                std::string::npos)
+          << parsed.status().ToString();
+    }
+  }
 }
 
 // --- Whole-file outcomes -------------------------------------------------------------

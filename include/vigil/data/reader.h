@@ -26,8 +26,18 @@
 //   binance-depth  Binance historical order-book CSV (snap + set rows), rebuilt into
 //               top-N snapshots
 //   bybit-orderbook  Bybit order-book JSON lines (snapshot + delta), rebuilt into top-N
+//   hftbacktest  hftbacktest captures "<local ns> <raw JSON>": Binance depth diffs + REST
+//               snapshot rebuilt into top-N books (U/u/pu sequencing), Binance trades,
+//               Hyperliquid l2Book snapshots and trades
+//   tardis-l2   Tardis incremental_book_L2 CSV (is_snapshot,side,price,amount), rebuilt
+//               into top-N per timestamp
+//   hyperliquid-ws  Hyperliquid websocket messages (l2Book, trades, user fills; fills
+//               with a liquidation -> liquidations); allDexsAssetCtxs is refused
 // kAuto sniffs the content (and the file name) and picks one; ambiguous input fails
-// with a message asking for --format.
+// with a message asking for --format. Read() opens a zip archive with a single member
+// (stored or deflated) and reads the member as if it were the file: it is detected and
+// named by the member's name, and its source is "ARCHIVE.zip!/MEMBER". Arrow/Feather
+// and Parquet files are refused with a ParseError naming the .csv copy beside them.
 //
 // Failure: Read() returns a non-OK Status only when nothing in the file can be used
 // (unreadable, not the format, no recognisable header, unknown venue): the caller must
@@ -59,6 +69,9 @@ enum class FileFormat {
   kDefiLlama,
   kBinanceDepth,
   kBybitOrderBook,
+  kHftbacktest,
+  kTardisL2,
+  kHyperliquidWs,
 };
 
 Result<FileFormat> ParseFileFormat(std::string_view text);
@@ -99,6 +112,7 @@ class MarketFileReader {
   MarketFileReader& operator=(const MarketFileReader&) = delete;
 
   // Reads, parses and validates one file (see the header comment for failure rules).
+  // Gzip files are inflated; a single-member zip is read as its member.
   Result<ParsedFile> Read(const std::string& path);
   // The same for text already in memory; `source_name` stands in for the path.
   Result<ParsedFile> Parse(std::string_view text, const std::string& source_name);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,5 +90,35 @@ Status ReadChainlinkCsv(std::string_view text, BatchSink* sink);
 Status ReadDefiLlamaJson(std::string_view text, BatchSink* sink);
 Status ReadBinanceDepth(std::string_view text, BatchSink* sink, ReaderState* state);
 Status ReadBybitOrderBook(std::string_view text, BatchSink* sink, ReaderState* state);
+// The formats below keep no state between files: each file carries its own snapshot.
+Status ReadHftbacktest(std::string_view text, BatchSink* sink);
+Status ReadTardisL2(std::string_view text, BatchSink* sink);
+Status ReadHyperliquidWs(std::string_view text, BatchSink* sink);
+
+// Hyperliquid websocket messages ({"channel": ..., "data": ...}) turned into rows of
+// options.kind: l2Book -> orderbook, trades -> trades, user / userFills fills -> trades
+// or (fills with a `liquidation` object) liquidations. Messages of other kinds are
+// skipped without being counted. Shared by the hyperliquid-ws reader and hftbacktest's
+// Hyperliquid captures, which wrap the same messages.
+class HyperliquidMessages {
+ public:
+  explicit HyperliquidMessages(BatchSink* sink);
+  ~HyperliquidMessages();
+  HyperliquidMessages(const HyperliquidMessages&) = delete;
+  HyperliquidMessages& operator=(const HyperliquidMessages&) = delete;
+
+  // Turns one message from source record `line` into rows or RejectedRows (`raw` is
+  // the record's text for them).
+  void Add(const nlohmann::json& message, int64_t line, std::string_view raw);
+  // Stores the last deferred book snapshot; call once after the last message.
+  void Finish();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Why a Hyperliquid allDexsAssetCtxs message cannot be ingested (the whole reason).
+extern const char kHyperliquidAssetCtxsRefusal[];
 
 }  // namespace vigil::data_internal

@@ -9,6 +9,7 @@
 #include "data/readers/field_aliases.h"
 #include "data/readers/format_readers.h"
 #include "data/readers/order_book_builder.h"
+#include "data/readers/zip_member.h"
 #include "vigil/core/text_file.h"
 #include "vigil/data/reader.h"
 
@@ -42,6 +43,9 @@ constexpr FormatName kFormatNames[] = {
     {FileFormat::kDefiLlama, "defillama"},
     {FileFormat::kBinanceDepth, "binance-depth"},
     {FileFormat::kBybitOrderBook, "bybit-orderbook"},
+    {FileFormat::kHftbacktest, "hftbacktest"},
+    {FileFormat::kTardisL2, "tardis-l2"},
+    {FileFormat::kHyperliquidWs, "hyperliquid-ws"},
 };
 
 std::string FormatList() {
@@ -80,7 +84,11 @@ Status CheckNotBinary(std::string_view text) {
     return ParseError("an Apache Arrow/Feather file, not text: read its CSV conversion");
   }
   if (text.starts_with("PAR1")) return ParseError("a Parquet file, not text: convert it to CSV");
-  if (text.starts_with("PK\x03\x04")) return ParseError("a zip archive: extract it first");
+  if (text.starts_with("PK\x03\x04")) {
+    return ParseError(
+        "a zip archive: read it from its file (single-member zips are opened) or "
+        "extract it first");
+  }
   std::string_view prefix = text.substr(0, kSniffBytes);
   size_t control = 0;
   for (char c : prefix) {
@@ -121,6 +129,12 @@ std::optional<FileFormat> DocumentFormat(const nlohmann::json& document) {
   return std::nullopt;
 }
 
+// Hyperliquid websocket messages all carry a "channel" name.
+bool IsHyperliquidMessage(const nlohmann::json& record) {
+  auto channel = record.find("channel");
+  return channel != record.end() && channel->is_string();
+}
+
 bool IsBybitOrderBook(const nlohmann::json& record) {
   auto topic = record.find("topic");
   return topic != record.end() && topic->is_string() &&
@@ -132,6 +146,7 @@ Result<FileFormat> DetectJsonObject(std::string_view text, std::string_view file
   nlohmann::json record = nlohmann::json::parse(first.begin(), first.end(), nullptr, false);
   if (!record.is_discarded() && record.is_object()) {
     if (IsBybitOrderBook(record)) return FileFormat::kBybitOrderBook;
+    if (IsHyperliquidMessage(record)) return FileFormat::kHyperliquidWs;
     const bool lines_by_name = file_name.ends_with(".jsonl") || file_name.ends_with(".ndjson");
     const bool single_line = SkipBlank(text.substr(first.size())).empty();
     if (single_line && !lines_by_name) {
@@ -148,7 +163,19 @@ Result<FileFormat> DetectJsonObject(std::string_view text, std::string_view file
                       e.what());
   }
   if (auto format = DocumentFormat(document)) return *format;
-  return UnknownFormat("a JSON document without the keys of a known format (result, tvl)");
+  if (document.is_object() && IsHyperliquidMessage(document)) return FileFormat::kHyperliquidWs;
+  return UnknownFormat("a JSON document without the keys of a known format (result, tvl, channel)");
+}
+
+// hftbacktest's collector writes "<local ns timestamp> <JSON message>" lines.
+bool IsHftbacktestLine(std::string_view line) {
+  constexpr size_t kMinEpochDigits = 10;  // seconds since 2001 already have 10 digits
+  const size_t space = line.find(' ');
+  if (space == std::string_view::npos || space < kMinEpochDigits) return false;
+  const std::string_view digits = line.substr(0, space);
+  return std::all_of(digits.begin(), digits.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+         line.substr(space + 1).starts_with("{");
 }
 
 Result<FileFormat> DetectCsv(std::string_view text) {
@@ -176,6 +203,9 @@ Result<FileFormat> DetectCsv(std::string_view text) {
     return std::find(lower.begin(), lower.end(), name) != lower.end();
   };
   if (has("first_update_id") && has("update_type")) return FileFormat::kBinanceDepth;
+  if (has("is_snapshot") && has("side") && has("price") && has("amount")) {
+    return FileFormat::kTardisL2;
+  }
   constexpr size_t kBinanceKlineColumns = 12;
   if (all_numeric && cells.size() == kBinanceKlineColumns) return FileFormat::kBinance;
   return FileFormat::kCsv;
@@ -203,10 +233,29 @@ Status RunParser(FileFormat format, std::string_view text, BatchSink* sink,
       return di::ReadBinanceDepth(text, sink, state);
     case FileFormat::kBybitOrderBook:
       return di::ReadBybitOrderBook(text, sink, state);
+    case FileFormat::kHftbacktest:
+      return di::ReadHftbacktest(text, sink);
+    case FileFormat::kTardisL2:
+      return di::ReadTardisL2(text, sink);
+    case FileFormat::kHyperliquidWs:
+      return di::ReadHyperliquidWs(text, sink);
     case FileFormat::kAuto:
       break;
   }
   return Internal("no parser for format '" + std::string(FileFormatName(format)) + "'");
+}
+
+// Arrow/Feather and Parquet files usually sit beside the CSV they were converted from
+// (freqtrade writes both): name it, so the refusal says what to read instead.
+Status RefuseColumnarCopy(std::string_view text, const std::string& path) {
+  const bool arrow = text.starts_with("ARROW1");
+  if (!arrow && !text.starts_with("PAR1")) return Status::Ok();
+  std::filesystem::path csv(path);
+  csv.replace_extension(".csv");
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(csv, error)) return Status::Ok();  // Parse explains
+  return ParseError(path + ": " + (arrow ? "an Apache Arrow/Feather" : "a Parquet") +
+                    " file, not text: read the CSV copy beside it, " + csv.string());
 }
 
 }  // namespace
@@ -257,7 +306,13 @@ MarketFileReader::~MarketFileReader() = default;
 
 Result<ParsedFile> MarketFileReader::Read(const std::string& path) {
   VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  return Parse(text, path);
+  VIGIL_RETURN_IF_ERROR(RefuseColumnarCopy(text, path));
+  if (!data_internal::LooksLikeZip(text)) return Parse(text, path);
+  Result<data_internal::ZipMember> member = data_internal::ExtractSingleZipMember(text);
+  if (!member.ok()) return member.status().WithContext(path);
+  // Named "archive.zip!/member": detection and file-name inference see the member's name,
+  // and every message still leads to the archive.
+  return Parse(member->data, path + "!/" + member->name);
 }
 
 Result<ParsedFile> MarketFileReader::Parse(std::string_view text, const std::string& source_name) {
@@ -291,6 +346,7 @@ Result<FileFormat> MarketFileReader::DetectFormat(std::string_view text, std::st
   if (text.empty()) return UnknownFormat("the file is empty");
   if (text.front() == '[') return DetectJsonArray(text);
   if (text.front() == '{') return DetectJsonObject(text, file_name);
+  if (IsHftbacktestLine(FirstLine(text.substr(0, kSniffBytes)))) return FileFormat::kHftbacktest;
   return DetectCsv(text);
 }
 
