@@ -41,8 +41,19 @@ t_pg=$(time_cmd "$vigil" --db "$VIGIL_BENCH_PG_URL" --home "$out/home" ingest --
 printf "vigil ingest -> SQLite:     %.2f s (%.0f rows/s)\n" "$t_sqlite" "$(echo "1000000 / $t_sqlite" | bc -l)" | tee "$out/e2e.txt"
 printf "vigil ingest -> PostgreSQL: %.2f s (%.0f rows/s)\n" "$t_pg" "$(echo "1000000 / $t_pg" | bc -l)" | tee -a "$out/e2e.txt"
 
+echo "== reference: the databases' own bulk loaders on the same file (no validation)"
+refdb="$out/reference.db"
+rm -f "$refdb"
+t_sqlite_ref=$(time_cmd sqlite3 "$refdb" \
+  "CREATE TABLE candles (date TEXT PRIMARY KEY, open REAL, high REAL, low REAL, close REAL, volume REAL) WITHOUT ROWID;" \
+  ".mode csv" ".import --skip 1 $csv candles")
+psql "$VIGIL_BENCH_PG_URL" -qc "DROP TABLE IF EXISTS ref_candles; CREATE TABLE ref_candles (date TIMESTAMPTZ PRIMARY KEY, open DOUBLE PRECISION, high DOUBLE PRECISION, low DOUBLE PRECISION, close DOUBLE PRECISION, volume DOUBLE PRECISION)"
+t_pg_ref=$(time_cmd psql "$VIGIL_BENCH_PG_URL" -qc "\\copy ref_candles FROM '$csv' WITH (FORMAT csv, HEADER true)")
+printf "sqlite3 .import (CLI):      %.2f s (%.0f rows/s)\n" "$t_sqlite_ref" "$(echo "1000000 / $t_sqlite_ref" | bc -l)" | tee "$out/reference.txt"
+printf "psql \\copy:                %.2f s (%.0f rows/s)\n" "$t_pg_ref" "$(echo "1000000 / $t_pg_ref" | bc -l)" | tee -a "$out/reference.txt"
+
 echo "== reference: pandas.read_csv on the same file"
-python3 - "$csv" <<'PY' | tee "$out/pandas.txt"
+/usr/bin/python3 - "$csv" <<'PY' | tee "$out/pandas.txt"
 import sys, time, os
 import pandas as pd
 path = sys.argv[1]
