@@ -77,7 +77,9 @@ bool ParseClock(std::string_view text, size_t* pos, int64_t* nanos_of_day) {
   return true;
 }
 
-int64_t UnitScale(TimeUnit unit) {
+}  // namespace
+
+int64_t NanosPerUnit(TimeUnit unit) {
   switch (unit) {
     case TimeUnit::kSeconds:
       return kNanosPerSecond;
@@ -90,14 +92,13 @@ int64_t UnitScale(TimeUnit unit) {
   }
 }
 
-TimeUnit UnitFromMagnitude(double magnitude) {
+TimeUnit EpochUnitForMagnitude(double value) {
+  const double magnitude = std::fabs(value);
   if (magnitude < 1e11) return TimeUnit::kSeconds;
   if (magnitude < 1e14) return TimeUnit::kMilliseconds;
   if (magnitude < 1e17) return TimeUnit::kMicroseconds;
   return TimeUnit::kNanoseconds;
 }
-
-}  // namespace
 
 Result<TimeUnit> ParseTimeUnit(std::string_view text) {
   if (text == "auto") return TimeUnit::kAuto;
@@ -155,8 +156,8 @@ Result<Timestamp> Timestamp::ParseEpoch(std::string_view text, TimeUnit unit) {
   int64_t whole = 0;
   auto [ptr, ec] = std::from_chars(begin, end, whole);
   if (ec == std::errc() && ptr == end) {
-    if (unit == TimeUnit::kAuto) unit = UnitFromMagnitude(std::fabs(static_cast<double>(whole)));
-    int64_t scale = UnitScale(unit);
+    if (unit == TimeUnit::kAuto) unit = EpochUnitForMagnitude(static_cast<double>(whole));
+    int64_t scale = NanosPerUnit(unit);
     int64_t nanos = 0;
     if (__builtin_mul_overflow(whole, scale, &nanos)) return BadTime(text, "out of range");
     return Timestamp(nanos);
@@ -166,8 +167,8 @@ Result<Timestamp> Timestamp::ParseEpoch(std::string_view text, TimeUnit unit) {
   if (dec != std::errc() || dptr != end || !std::isfinite(value)) {
     return BadTime(text, "not an epoch number");
   }
-  if (unit == TimeUnit::kAuto) unit = UnitFromMagnitude(std::fabs(value));
-  double nanos = value * static_cast<double>(UnitScale(unit));
+  if (unit == TimeUnit::kAuto) unit = EpochUnitForMagnitude(value);
+  double nanos = value * static_cast<double>(NanosPerUnit(unit));
   if (std::fabs(nanos) > 9.2e18) return BadTime(text, "out of range");
   return Timestamp(static_cast<int64_t>(std::llround(nanos)));
 }

@@ -24,6 +24,12 @@ enum class TimeUnit { kAuto, kSeconds, kMilliseconds, kMicroseconds, kNanosecond
 // Parses "auto", "s", "ms", "us", "ns".
 Result<TimeUnit> ParseTimeUnit(std::string_view text);
 
+// Nanoseconds in one `unit` (1 for kNanoseconds and kAuto).
+int64_t NanosPerUnit(TimeUnit unit);
+// The unit an epoch number of this magnitude is taken to be in by kAuto:
+// |v| < 1e11 seconds, < 1e14 milliseconds, < 1e17 microseconds, else nanoseconds.
+TimeUnit EpochUnitForMagnitude(double value);
+
 inline constexpr int64_t kNanosPerMicro = 1'000;
 inline constexpr int64_t kNanosPerMilli = 1'000'000;
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;

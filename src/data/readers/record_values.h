@@ -23,27 +23,9 @@
 namespace vigil::data_internal {
 
 // The unit an epoch number is in: `unit` when given, else chosen from the magnitude by
-// the same rule as Timestamp::ParseEpoch (|v| < 1e11 s, < 1e14 ms, < 1e17 us, else ns).
+// the same rule as Timestamp::ParseEpoch.
 inline TimeUnit EpochUnit(double magnitude, TimeUnit unit) {
-  if (unit != TimeUnit::kAuto) return unit;
-  const double v = std::fabs(magnitude);
-  if (v < 1e11) return TimeUnit::kSeconds;
-  if (v < 1e14) return TimeUnit::kMilliseconds;
-  if (v < 1e17) return TimeUnit::kMicroseconds;
-  return TimeUnit::kNanoseconds;
-}
-
-inline int64_t NanosPerUnit(TimeUnit unit) {
-  switch (unit) {
-    case TimeUnit::kSeconds:
-      return kNanosPerSecond;
-    case TimeUnit::kMilliseconds:
-      return kNanosPerMilli;
-    case TimeUnit::kMicroseconds:
-      return kNanosPerMicro;
-    default:
-      return 1;
-  }
+  return unit != TimeUnit::kAuto ? unit : EpochUnitForMagnitude(magnitude);
 }
 
 // `format_default` is the unit the format defines; ReadOptions::time_unit overrides it.
