@@ -12,4 +12,4 @@ echo "== stored data (vigil data summary)"
 "$vigil" --home "$home" data summary
 echo
 echo "== injected incidents (ground truth): $home/sim/events.csv"
-column -s, -t < "$home/sim/events.csv" | head -n 20
+head -n 20 "$home/sim/events.csv"
