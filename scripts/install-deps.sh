@@ -3,6 +3,7 @@
 # Idempotent: when everything is present it only checks and exits. Run as root or with sudo.
 #   scripts/install-deps.sh            # build + test + services
 #   scripts/install-deps.sh --bench    # also the reference tools for docs/benchmarks.md
+#   scripts/install-deps.sh --fixtures # also R + TTR, to remake reference fixtures
 set -euo pipefail
 
 packages=(
@@ -18,10 +19,15 @@ packages=(
   # runuser / procps for the service scripts
   util-linux procps iproute2 bc
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).
-  packages+=(python3 python3-pandas python3-numpy)
-fi
+for option in "$@"; do
+  case "$option" in
+    # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).
+    --bench) packages+=(python3 python3-pandas python3-numpy r-base-core r-cran-ttr) ;;
+    # Reference implementations that made the committed fixtures (scripts/fixtures/).
+    --fixtures) packages+=(r-base-core r-cran-ttr python3 python3-pandas python3-numpy) ;;
+    *) echo "install-deps: unknown option '$option' (--bench, --fixtures)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for pkg in "${packages[@]}"; do
