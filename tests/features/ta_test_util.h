@@ -1,0 +1,36 @@
+// Shared checks for feature kernels: the TTR reference fixture, reference comparison,
+// streaming = batch parity and the point-in-time (truncation) property.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vigil/features/kernel.h"
+
+namespace vigil::testing_util {
+
+struct TtrFixture {
+  std::vector<Bar> bars;
+  std::map<std::string, std::vector<double>> expected;  // TTR's value per bar, NaN = NA
+};
+
+// tests/testdata/features/ttrc_ta.csv (made by scripts/fixtures/ttr_ta.R).
+const TtrFixture& Ttrc();
+
+// Candle bars of a real crypto file in ../shared/data (freqtrade CSV layout).
+std::vector<Bar> SharedCandles(const std::string& relative_path);
+
+// Every output column of `kernel` over the fixture equals TTR's column of the same name:
+// NaN exactly where TTR has NA, else |a - b| <= 1e-9 * max(1, |b|).
+void ExpectMatchesTtr(const FeatureKernel& kernel);
+
+// Streaming updates one bar at a time give bit-identical values to ComputeOverBars.
+void ExpectStreamingEqualsBatch(const FeatureKernel& kernel, const std::vector<Bar>& bars);
+
+// Truncating the input at `cuts` random points never changes a value already produced:
+// the value at t depends only on bars <= t.
+void ExpectPointInTime(const FeatureKernel& kernel, const std::vector<Bar>& bars, int cuts = 25);
+
+}  // namespace vigil::testing_util
