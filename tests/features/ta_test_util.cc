@@ -68,6 +68,7 @@ std::vector<Bar> SharedCandles(const std::string& relative_path) {
   ReadOptions options;
   options.kind = DataKind::kCandles;
   options.venue = "test";
+  options.symbol = "TEST";  // one series per file, whatever its name says
   MarketFileReader reader(options);
   auto parsed = reader.Read(std::string(VIGIL_SHARED_DATA) + "/" + relative_path);
   EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
