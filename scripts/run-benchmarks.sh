@@ -65,3 +65,24 @@ for _ in range(3):
 print(f"pandas {pd.__version__} read_csv:                     {best_plain:.3f} s  {size / best_plain / 1e6:.0f} MB/s  {len(df) / best_plain:,.0f} rows/s")
 print(f"pandas {pd.__version__} read_csv(parse_dates=[date]): {best_dates:.3f} s  {size / best_dates / 1e6:.0f} MB/s  {len(df) / best_dates:,.0f} rows/s")
 PY
+
+echo "== Google Benchmark: feature kernels (streaming updates; the ta set over 1M candles)"
+"$build/bench/features_benchmark" --benchmark_out="$out/features.json" --benchmark_out_format=json \
+  | tee "$out/features.txt"
+t_vigil_ta=$(/usr/bin/python3 -c '
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+run = next(r for r in runs if r["name"] == "BM_TaSetOverCandles/1000000")
+print(run["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[run["time_unit"]])
+' "$out/features.json")
+
+echo "== reference: the same ta set on $csv with R's TTR and with pandas (computation only, best of 3)"
+Rscript "$root/scripts/bench/ta_ttr.R" "$csv" | tee "$out/ta_ttr.txt"
+/usr/bin/python3 "$root/scripts/bench/ta_pandas.py" "$csv" | tee "$out/ta_pandas.txt"
+t_ttr=$(awk '{print $(NF-1)}' "$out/ta_ttr.txt")
+t_pandas=$(awk '{print $(NF-1)}' "$out/ta_pandas.txt")
+{
+  printf "vigil ta set over 1000000 rows: %.3f s\n" "$t_vigil_ta"
+  printf "TTR / vigil:    %.1fx\n" "$(echo "$t_ttr / $t_vigil_ta" | bc -l)"
+  printf "pandas / vigil: %.1fx\n" "$(echo "$t_pandas / $t_vigil_ta" | bc -l)"
+} | tee "$out/ta_ratios.txt"
