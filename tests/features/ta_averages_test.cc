@@ -17,6 +17,7 @@ namespace {
 using testing_util::ExpectMatchesTtr;
 using testing_util::ExpectPointInTime;
 using testing_util::ExpectStreamingEqualsBatch;
+using testing_util::RunKernel;
 using testing_util::SharedCandles;
 using testing_util::Ttrc;
 
@@ -27,21 +28,10 @@ std::vector<Bar> BarsFromCloses(const std::vector<double>& closes) {
   return bars;
 }
 
-// Every output of `kernel` per bar: result[bar][column].
-std::vector<std::vector<double>> Outputs(FeatureKernel& kernel, const std::vector<Bar>& bars) {
-  std::vector<std::vector<double>> rows;
-  for (const Bar& bar : bars) {
-    std::vector<double> out(kernel.output_names().size());
-    kernel.Update(bar, out);
-    rows.push_back(out);
-  }
-  return rows;
-}
-
 // Column 0 of `kernel` over the closes.
 std::vector<double> FirstColumn(FeatureKernel& kernel, const std::vector<double>& closes) {
   std::vector<double> column;
-  for (const auto& row : Outputs(kernel, BarsFromCloses(closes))) column.push_back(row[0]);
+  for (const auto& row : RunKernel(kernel, BarsFromCloses(closes))) column.push_back(row[0]);
   return column;
 }
 
@@ -77,12 +67,12 @@ void ExpectKernelProperties(const FeatureKernel& kernel) {
 // original has already seen.
 void ExpectResetAndCloneStartFresh(FeatureKernel& kernel) {
   const std::vector<Bar> bars(Ttrc().bars.begin(), Ttrc().bars.begin() + 200);
-  const auto first = Outputs(kernel, bars);
+  const auto first = RunKernel(kernel, bars);
   std::unique_ptr<FeatureKernel> clone = kernel.Clone();
   EXPECT_EQ(clone->output_names(), kernel.output_names());
-  const auto from_clone = Outputs(*clone, bars);
+  const auto from_clone = RunKernel(*clone, bars);
   kernel.Reset();
-  const auto after_reset = Outputs(kernel, bars);
+  const auto after_reset = RunKernel(kernel, bars);
   for (size_t row = 0; row < bars.size(); ++row) {
     for (size_t column = 0; column < first[row].size(); ++column) {
       const double want = first[row][column];
@@ -118,7 +108,7 @@ std::vector<Bar> LevelShiftBars() {
 
 TEST(SmaTest, NoDriftAfterLevelShift) {
   auto sma = MakeSma(3);
-  EXPECT_NEAR(Outputs(*sma, LevelShiftBars()).back()[0], 2.0, 1e-12);
+  EXPECT_NEAR(RunKernel(*sma, LevelShiftBars()).back()[0], 2.0, 1e-12);
 }
 
 TEST(EmaTest, MatchesTtrAndProperties) { ExpectKernelProperties(*MakeEma(20)); }
@@ -143,7 +133,7 @@ TEST(WmaTest, HandComputed) {
 
 TEST(WmaTest, NoDriftAfterLevelShift) {
   auto wma = MakeWma(3);
-  EXPECT_NEAR(Outputs(*wma, LevelShiftBars()).back()[0], 14.0 / 6, 1e-12);
+  EXPECT_NEAR(RunKernel(*wma, LevelShiftBars()).back()[0], 14.0 / 6, 1e-12);
 }
 
 TEST(WmaTest, ResetAndClone) { ExpectResetAndCloneStartFresh(*MakeWma(20)); }
@@ -174,7 +164,7 @@ TEST(MacdTest, HandComputed) {
   auto macd = MakeMacd(1, 2, 2);
   EXPECT_EQ(macd->output_names(),
             (std::vector<std::string>{"macd_1_2_2", "macd_signal_1_2_2", "macd_hist_1_2_2"}));
-  const auto rows = Outputs(*macd, BarsFromCloses({1, 4, 7, 1}));
+  const auto rows = RunKernel(*macd, BarsFromCloses({1, 4, 7, 1}));
   ExpectNear({rows[0][0], rows[1][0], rows[2][0]}, {kNa, 1.5, 1.5});
   ExpectNear({rows[0][1], rows[1][1], rows[2][1]}, {kNa, kNa, 1.5});
   ExpectNear({rows[1][2], rows[2][2]}, {kNa, 0});
@@ -191,7 +181,7 @@ TEST(BollingerTest, HandComputed) {
   auto bb = MakeBollinger(2, 2);
   EXPECT_EQ(bb->output_names(), (std::vector<std::string>{"bb_lower_2_2", "bb_mid_2_2",
                                                           "bb_upper_2_2", "bb_pctb_2_2"}));
-  const auto rows = Outputs(*bb, BarsFromCloses({1, 3, 3}));
+  const auto rows = RunKernel(*bb, BarsFromCloses({1, 3, 3}));
   ExpectNear(rows[0], {kNa, kNa, kNa, kNa});
   ExpectNear(rows[1], {0, 2, 4, 0.75});
   // A flat window has zero width: the bands meet the mean and %B is 0 / 0 = NaN, as in R.
@@ -202,7 +192,7 @@ TEST(BollingerTest, NoDriftAfterLevelShift) {
   // closes 1, 2, 3: mean 2, population sd sqrt(2 / 3).
   auto bb = MakeBollinger(3, 2);
   const double sd = std::sqrt(2.0 / 3);
-  const std::vector<double> last = Outputs(*bb, LevelShiftBars()).back();
+  const std::vector<double> last = RunKernel(*bb, LevelShiftBars()).back();
   ExpectNear(last, {2 - 2 * sd, 2, 2 + 2 * sd, (3 - (2 - 2 * sd)) / (4 * sd)});
 }
 

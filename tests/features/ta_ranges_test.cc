@@ -15,21 +15,11 @@ namespace {
 using testing_util::ExpectMatchesTtr;
 using testing_util::ExpectPointInTime;
 using testing_util::ExpectStreamingEqualsBatch;
+using testing_util::RunKernel;
 using testing_util::SharedCandles;
 using testing_util::Ttrc;
 
-// Runs `kernel` over `bars` and returns each bar's outputs.
-std::vector<std::vector<double>> RunKernel(FeatureKernel& kernel, const std::vector<Bar>& bars) {
-  std::vector<std::vector<double>> rows;
-  for (const Bar& bar : bars) {
-    std::vector<double> out(kernel.output_names().size());
-    kernel.Update(bar, out);
-    rows.push_back(out);
-  }
-  return rows;
-}
-
-// Column `column` of Run's result.
+// Column `column` of RunKernel's result.
 std::vector<double> Column(FeatureKernel& kernel, const std::vector<Bar>& bars, int column = 0) {
   std::vector<double> values;
   for (const auto& row : RunKernel(kernel, bars)) values.push_back(row[column]);

@@ -64,6 +64,16 @@ const TtrFixture& Ttrc() {
   return fixture;
 }
 
+std::vector<std::vector<double>> RunKernel(FeatureKernel& kernel, const std::vector<Bar>& bars) {
+  std::vector<std::vector<double>> rows;
+  for (const Bar& bar : bars) {
+    std::vector<double> out(kernel.output_names().size());
+    kernel.Update(bar, out);
+    rows.push_back(out);
+  }
+  return rows;
+}
+
 std::vector<Bar> SharedCandles(const std::string& relative_path) {
   ReadOptions options;
   options.kind = DataKind::kCandles;

@@ -19,6 +19,10 @@ struct TtrFixture {
 // tests/testdata/features/ttrc_ta.csv (made by scripts/fixtures/ttr_ta.R).
 const TtrFixture& Ttrc();
 
+// Feeds `bars` to `kernel` one at a time (continuing its state) and returns every
+// bar's outputs: result[bar][column].
+std::vector<std::vector<double>> RunKernel(FeatureKernel& kernel, const std::vector<Bar>& bars);
+
 // Candle bars of a real crypto file in ../shared/data (freqtrade CSV layout).
 std::vector<Bar> SharedCandles(const std::string& relative_path);
 
