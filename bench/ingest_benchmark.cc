@@ -1,10 +1,13 @@
 // Hot paths of ingest: parsing + validating candle CSV, writing candles to a store, and
-// reading them back into a Frame. Stores: SQLite in a temp dir always; PostgreSQL when
+// reading them back into a Frame; and the store's other bulk path, writing and reading
+// computed feature values. Stores: SQLite in a temp dir always; PostgreSQL when
 // VIGIL_BENCH_PG_URL names a server (scripts/run-benchmarks.sh starts one).
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "bench_data.h"
 #include "vigil/data/reader.h"
@@ -55,7 +58,7 @@ std::unique_ptr<Store> OpenFresh(const std::string& backend, int iteration) {
   if (url.empty()) return nullptr;
   auto store = OpenStore(url);
   if (!store.ok()) return nullptr;
-  if (backend == "postgresql") (void)(*store)->Execute("TRUNCATE candles, series");
+  if (backend == "postgresql") (void)(*store)->Execute("TRUNCATE candles, series, feature_store");
   return std::move(*store);
 }
 
@@ -97,6 +100,79 @@ void QueryCandles(benchmark::State& state, const std::string& backend) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// Feature values as the feature engine writes them: kFeatureColumns columns of 1m bars,
+// `values` values in all, every 50th undefined (NaN, stored as NULL).
+constexpr int64_t kFeatureColumns = 10;
+constexpr int64_t kNaNEvery = 50;
+
+Frame FeatureFrame(int64_t values) {
+  std::vector<ColumnSpec> columns;
+  for (int64_t feature = 0; feature < kFeatureColumns; ++feature) {
+    columns.push_back({"feature_" + std::to_string(feature), ColumnType::kDouble});
+  }
+  Frame frame(std::move(columns));
+  const int64_t rows = values / kFeatureColumns;
+  frame.Reserve(rows);
+  std::vector<double> row_values(kFeatureColumns);
+  for (int64_t row = 0; row < rows; ++row) {
+    for (int64_t feature = 0; feature < kFeatureColumns; ++feature) {
+      row_values[feature] = (row * kFeatureColumns + feature) % kNaNEvery == 0
+                                ? std::numeric_limits<double>::quiet_NaN()
+                                : std::sin(0.001 * row) * (feature + 1);
+    }
+    frame.AppendRow(row * kNanosPerMinute, row_values);
+  }
+  return frame;
+}
+
+FeatureValues BenchFeatureValues(const Frame* frame) {
+  return FeatureValues{"bench:BTC/USDT", "bench_set", 1, frame, Timestamp(0)};
+}
+
+void WriteFeatureValues(benchmark::State& state, const std::string& backend) {
+  const Frame frame = FeatureFrame(state.range(0));
+  int iteration = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = OpenFresh(backend, iteration++);
+    state.ResumeTiming();
+    if (store == nullptr) {
+      state.SkipWithError("store unavailable (PostgreSQL needs VIGIL_BENCH_PG_URL)");
+      return;
+    }
+    auto written = store->WriteFeatureValues(BenchFeatureValues(&frame));
+    if (!written.ok() || *written != state.range(0)) {
+      state.SkipWithError("feature write failed");
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+// Every stored feature (names listed by the store) over the whole range, in wide form.
+void ReadFeatureValues(benchmark::State& state, const std::string& backend) {
+  const Frame frame = FeatureFrame(state.range(0));
+  auto store = OpenFresh(backend, 0);
+  if (store == nullptr || !store->WriteFeatureValues(BenchFeatureValues(&frame)).ok()) {
+    state.SkipWithError("store unavailable or feature write failed");
+    return;
+  }
+  const FeatureValues key = BenchFeatureValues(&frame);
+  for (auto _ : state) {
+    auto read = store->ReadFeatureValues(key.instrument, key.feature_set, key.version, {},
+                                         Timestamp::Min(), Timestamp::Max());
+    if (!read.ok() || read->rows() != frame.rows() ||
+        read->num_columns() != static_cast<size_t>(kFeatureColumns)) {
+      state.SkipWithError("feature read failed");
+      return;
+    }
+    benchmark::DoNotOptimize(read->timestamps().data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+constexpr int64_t kFeatureValues = 100'000;
+
 // Wall-clock rates: PostgreSQL's work happens in the server process, invisible to this
 // process's CPU time.
 BENCHMARK_CAPTURE(WriteCandles, sqlite, std::string("sqlite"))
@@ -115,6 +191,24 @@ BENCHMARK_CAPTURE(QueryCandles, sqlite, std::string("sqlite"))
     ->UseRealTime();
 BENCHMARK_CAPTURE(QueryCandles, postgresql, std::string("postgresql"))
     ->Arg(kMillion)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(WriteFeatureValues, sqlite, std::string("sqlite"))
+    ->Arg(kFeatureValues)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(WriteFeatureValues, postgresql, std::string("postgresql"))
+    ->Arg(kFeatureValues)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(ReadFeatureValues, sqlite, std::string("sqlite"))
+    ->Arg(kFeatureValues)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(ReadFeatureValues, postgresql, std::string("postgresql"))
+    ->Arg(kFeatureValues)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -1,6 +1,10 @@
 #include "store/store_common.h"
 
 #include <algorithm>
+#include <cassert>
+#include <limits>
+#include <numeric>
+#include <unordered_set>
 
 namespace vigil::store_internal {
 namespace {
@@ -21,6 +25,60 @@ Instrument InstrumentOfReject(const std::string& text) {
   Result<Instrument> parsed = Instrument::Parse(text);
   if (parsed.ok()) return *parsed;
   return Instrument{"", text};
+}
+
+// InvalidArgument unless `text` is UTF-8 without NUL bytes: PostgreSQL TEXT accepts
+// neither, and SQLite would store what PostgreSQL cannot.
+Status CheckText(std::string_view what, std::string_view text) {
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t length = Utf8SequenceLength(text, pos);
+    if (length == 0) {
+      return InvalidArgument(std::string(what) + " is not valid UTF-8 (byte " +
+                             std::to_string(pos) + ")");
+    }
+    if (text[pos] == '\0') {
+      return InvalidArgument(std::string(what) + " contains a NUL byte (byte " +
+                             std::to_string(pos) + ")");
+    }
+    pos += length;
+  }
+  return Status::Ok();
+}
+
+Status CheckFeatureName(size_t column, const std::string& name) {
+  const std::string what = "feature column " + std::to_string(column);
+  if (name.empty()) return InvalidArgument(what + " has an empty name");
+  return CheckText(what + " name", name);
+}
+
+// Every timestamp of any series, ascending and distinct. Feature columns computed
+// together share their timestamps, so that case is checked first and costs one pass.
+std::vector<int64_t> UnionOfTimestamps(const std::vector<Frame>& series) {
+  const Frame* reference = nullptr;
+  bool all_same = true;
+  for (const Frame& one : series) {
+    if (one.empty()) continue;
+    if (reference == nullptr) {
+      reference = &one;
+      continue;
+    }
+    const std::span<const int64_t> a = reference->timestamps();
+    const std::span<const int64_t> b = one.timestamps();
+    if (!std::equal(a.begin(), a.end(), b.begin(), b.end())) {
+      all_same = false;
+      break;
+    }
+  }
+  if (reference == nullptr) return {};
+  std::span<const int64_t> first = reference->timestamps();
+  if (all_same) return std::vector<int64_t>(first.begin(), first.end());
+  std::vector<int64_t> all;
+  for (const Frame& one : series) {
+    all.insert(all.end(), one.timestamps().begin(), one.timestamps().end());
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
 }
 
 }  // namespace
@@ -80,6 +138,121 @@ std::string SqlExcerpt(std::string_view sql) {
   std::replace(out.begin(), out.end(), '\n', ' ');
   if (sql.size() > kMaxChars) out += "...";
   return out;
+}
+
+size_t Utf8SequenceLength(std::string_view text, size_t pos) {
+  auto byte = [&](size_t offset) -> unsigned {
+    return pos + offset < text.size() ? static_cast<unsigned char>(text[pos + offset]) : 0;
+  };
+  auto continuation = [&](size_t offset, unsigned low = 0x80, unsigned high = 0xBF) {
+    unsigned b = byte(offset);
+    return b >= low && b <= high;
+  };
+  unsigned lead = byte(0);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    unsigned low = lead == 0xE0 ? 0xA0 : 0x80;
+    unsigned high = lead == 0xED ? 0x9F : 0xBF;
+    return continuation(1, low, high) && continuation(2) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    unsigned low = lead == 0xF0 ? 0x90 : 0x80;
+    unsigned high = lead == 0xF4 ? 0x8F : 0xBF;
+    return continuation(1, low, high) && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+std::string FeatureKeyLabel(std::string_view instrument, std::string_view feature_set,
+                            int64_t version) {
+  return std::string(instrument) + " " + std::string(feature_set) + " version " +
+         std::to_string(version);
+}
+
+Status CheckFeatureValues(const FeatureValues& values) {
+  if (values.frame == nullptr) return InvalidArgument("no frame of feature values (null)");
+  if (values.instrument.empty()) return InvalidArgument("empty instrument");
+  if (values.feature_set.empty()) return InvalidArgument("empty feature set name");
+  VIGIL_RETURN_IF_ERROR(CheckText("instrument", values.instrument));
+  VIGIL_RETURN_IF_ERROR(CheckText("feature set name", values.feature_set));
+  const Frame& frame = *values.frame;
+  std::vector<std::string> names;
+  names.reserve(frame.num_columns());
+  for (size_t column = 0; column < frame.num_columns(); ++column) {
+    const ColumnSpec& spec = frame.columns()[column];
+    if (spec.type != ColumnType::kDouble) {
+      return InvalidArgument("feature column " + std::to_string(column) + " '" + spec.name +
+                             "' holds int64 values; feature values are doubles");
+    }
+    names.push_back(spec.name);
+  }
+  // Frame only asserts unique names, so a release build can hand over duplicates.
+  VIGIL_RETURN_IF_ERROR(CheckFeatureNames(names));
+  // A ragged frame is the caller's mistake, reported as such.
+  const Status consistent = frame.CheckConsistent();
+  if (!consistent.ok()) return InvalidArgument(consistent.message());
+  return Status::Ok();
+}
+
+Status CheckFeatureNames(std::span<const std::string> features) {
+  std::unordered_set<std::string_view> seen;
+  for (size_t column = 0; column < features.size(); ++column) {
+    const std::string& name = features[column];
+    VIGIL_RETURN_IF_ERROR(CheckFeatureName(column, name));
+    if (name == "ts") {
+      return InvalidArgument("feature column " + std::to_string(column) +
+                             " is named 'ts', the timestamp column's name");
+    }
+    if (!seen.insert(name).second) {
+      return InvalidArgument("feature '" + name + "' appears twice");
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<int64_t> RowsToStore(const Frame& frame) {
+  const std::span<const int64_t> ts = frame.timestamps();
+  std::vector<int64_t> order(ts.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (!frame.IsSorted()) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return ts[a] < ts[b]; });
+  }
+  size_t kept = 0;
+  for (size_t index = 0; index < order.size(); ++index) {
+    // Stable order: of the rows sharing a timestamp, the last one in the frame is kept.
+    if (index + 1 < order.size() && ts[order[index + 1]] == ts[order[index]]) continue;
+    order[kept++] = order[index];
+  }
+  order.resize(kept);
+  return order;
+}
+
+Frame WidenFeatureSeries(std::span<const std::string> names, std::vector<Frame> series) {
+  assert(names.size() == series.size());
+  std::vector<ColumnSpec> specs;
+  specs.reserve(names.size());
+  for (const std::string& name : names) specs.push_back({name, ColumnType::kDouble});
+  Frame wide(std::move(specs));
+  for (Frame& one : series) {
+    if (!one.IsSorted()) one.SortByTime();
+  }
+  wide.mutable_timestamps() = UnionOfTimestamps(series);
+  const std::span<const int64_t> times = wide.timestamps();
+  for (size_t column = 0; column < series.size(); ++column) {
+    std::vector<double>& out = wide.MutableDoublesAt(column);
+    out.assign(times.size(), std::numeric_limits<double>::quiet_NaN());
+    const std::span<const int64_t> ts = series[column].timestamps();
+    const std::span<const double> values = series[column].DoublesAt(0);
+    // Both are sorted and every ts is in `times`, so one forward walk places them all.
+    size_t row = 0;
+    for (size_t index = 0; index < ts.size(); ++index) {
+      while (times[row] < ts[index]) ++row;
+      out[row] = values[index];
+    }
+  }
+  return wide;
 }
 
 }  // namespace vigil::store_internal

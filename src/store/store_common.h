@@ -2,6 +2,8 @@
 // the Store contract identically.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,5 +33,37 @@ Status CheckFrameMatchesSchema(const Frame& frame, const KindSchema& schema);
 
 // The first 80 characters of `sql` on one line, for error messages.
 std::string SqlExcerpt(std::string_view sql);
+
+// Length of the valid UTF-8 sequence starting at text[pos], or 0 if it is invalid
+// (RFC 3629 table 3-7: no overlongs, no surrogates, nothing above U+10FFFF).
+size_t Utf8SequenceLength(std::string_view text, size_t pos);
+
+// --- Feature values (table feature_store) ---
+
+// "binance:BTC/USDT momentum version 42": names a feature-values key in messages.
+std::string FeatureKeyLabel(std::string_view instrument, std::string_view feature_set,
+                            int64_t version);
+
+// InvalidArgument naming the problem unless `values` can be written: a frame is given, the
+// instrument and set names are non-empty, every column is double and its name passes
+// CheckFeatureNames, all text is UTF-8 without NUL bytes (so both backends store the same
+// text) and the columns have equal lengths.
+Status CheckFeatureValues(const FeatureValues& values);
+
+// InvalidArgument unless `features` can name the columns of a Frame: non-empty, unique,
+// not "ts", UTF-8 without NUL bytes.
+Status CheckFeatureNames(std::span<const std::string> features);
+
+// The rows of `frame` that WriteFeatureValues stores, in time order: one per distinct
+// timestamp, the last row among those sharing it (the latest value computed for that
+// time). O(rows) for a sorted frame.
+std::vector<int64_t> RowsToStore(const Frame& frame);
+
+// The wide form ReadFeatureValues returns, from one series per feature: `series[i]` holds
+// the stored values of `names[i]` as a frame with a single double column, rows in any
+// order. The result has a double column per name (in order), one row per timestamp of
+// any series (ascending) and NaN where a feature has no value at that time.
+// Precondition: names.size() == series.size(), names pass CheckFeatureNames.
+Frame WidenFeatureSeries(std::span<const std::string> names, std::vector<Frame> series);
 
 }  // namespace vigil::store_internal

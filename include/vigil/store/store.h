@@ -64,6 +64,18 @@ struct StoreOptions {
   bool use_timescaledb = true;
 };
 
+// Computed features of one instrument and feature set, in wide form: frame holds the
+// timestamp and one double column per feature, named after it (NaN = undefined, stored as
+// NULL). Names and text are UTF-8 without NUL bytes. The frame is borrowed: it must
+// outlive the WriteFeatureValues call.
+struct FeatureValues {
+  std::string instrument;   // "venue:symbol"
+  std::string feature_set;  // set name
+  int64_t version = 0;      // the set's spec hash (bit pattern of the uint64)
+  const Frame* frame = nullptr;
+  Timestamp computed_at;  // stored with every value written
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -94,6 +106,28 @@ class Store {
   virtual Result<std::vector<SeriesSummary>> Summarize() = 0;
   // Rejected rows, newest first; `source` filters by file path when non-empty.
   virtual Result<std::vector<StoredReject>> Rejects(std::string_view source, int64_t limit) = 0;
+
+  // Writes every value of values.frame into feature_store in one transaction: all of it
+  // is stored or, on failure, nothing is. A value already stored under the same
+  // (instrument, set, version, feature, ts) is replaced, computed_at included, so
+  // recomputing a range is idempotent; stored values the frame does not cover are kept.
+  // The frame may be unsorted; of several rows with the same timestamp the last is stored.
+  // Returns the number of values written: distinct timestamps x feature columns (0 for an
+  // empty frame, which touches nothing). InvalidArgument, before anything is written, for
+  // a null frame, an empty instrument or set name, a column that is not double, an empty
+  // or non-UTF-8 name or columns of unequal length; DatabaseError naming the key when the
+  // backend fails.
+  virtual Result<int64_t> WriteFeatureValues(const FeatureValues& values) = 0;
+  // Stored values of (instrument, feature_set, version) with from <= ts < to, in wide form:
+  // timestamp + one double column per name in `features`, in that order (empty = every
+  // feature stored under the key, in any time range, sorted by name bytewise); one row per
+  // timestamp at which any of those features has a stored value, ascending; NaN where a
+  // value is NULL or absent. Unknown keys or names, and from >= to, give no rows (but the
+  // columns). The frame is read from one consistent snapshot. InvalidArgument for a
+  // repeated, empty or "ts" name in `features`; DatabaseError naming the key otherwise.
+  virtual Result<Frame> ReadFeatureValues(std::string_view instrument, std::string_view feature_set,
+                                          int64_t version, std::span<const std::string> features,
+                                          Timestamp from, Timestamp to) = 0;
 
   // Runs `sql` (one or more statements) outside any transaction; for migrations, tests
   // and maintenance.

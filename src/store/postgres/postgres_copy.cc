@@ -6,10 +6,13 @@
 #include <cstring>
 #include <limits>
 
+#include "store/store_common.h"
 #include "vigil/data/market_data.h"
 
 namespace vigil::postgres_internal {
 namespace {
+
+using store_internal::Utf8SequenceLength;
 
 constexpr std::string_view kNull = "\\N";
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
@@ -38,46 +41,24 @@ int16_t ReadInt16(const char* data) {
   return static_cast<int16_t>(value);
 }
 
-void AppendInt(int64_t value, std::string* out) {
+}  // namespace
+
+void AppendCopyInt(int64_t value, std::string* out) {
   char buffer[24];
   auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
   out->append(buffer, end);
 }
 
-void AppendDouble(double value, std::string* out) {
+void AppendCopyDouble(double value, std::string* out) {
+  if (std::isnan(value)) {
+    out->append(kNull);
+    return;
+  }
   // 32 bytes hold any shortest round-trip double ("-2.2250738585072014e-308" is 24).
   char buffer[32];
   auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
   out->append(buffer, end);
 }
-
-// Length of the valid UTF-8 sequence starting at text[pos], or 0 if it is invalid
-// (RFC 3629 table 3-7: no overlongs, no surrogates, nothing above U+10FFFF).
-size_t Utf8SequenceLength(std::string_view text, size_t pos) {
-  auto byte = [&](size_t offset) -> unsigned {
-    return pos + offset < text.size() ? static_cast<unsigned char>(text[pos + offset]) : 0;
-  };
-  auto continuation = [&](size_t offset, unsigned low = 0x80, unsigned high = 0xBF) {
-    unsigned b = byte(offset);
-    return b >= low && b <= high;
-  };
-  unsigned lead = byte(0);
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    unsigned low = lead == 0xE0 ? 0xA0 : 0x80;
-    unsigned high = lead == 0xED ? 0x9F : 0xBF;
-    return continuation(1, low, high) && continuation(2) ? 3 : 0;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    unsigned low = lead == 0xF0 ? 0x90 : 0x80;
-    unsigned high = lead == 0xF4 ? 0x8F : 0xBF;
-    return continuation(1, low, high) && continuation(2) && continuation(3) ? 4 : 0;
-  }
-  return 0;
-}
-
-}  // namespace
 
 CopyRowEncoder::CopyRowEncoder(const Frame& frame, int64_t series_id)
     : frame_(frame), series_id_(series_id) {
@@ -94,22 +75,17 @@ CopyRowEncoder::CopyRowEncoder(const Frame& frame, int64_t series_id)
 }
 
 void CopyRowEncoder::AppendRow(int64_t row, std::string* out) const {
-  AppendInt(series_id_, out);
+  AppendCopyInt(series_id_, out);
   out->push_back('\t');
-  AppendInt(frame_.timestamps()[row], out);
+  AppendCopyInt(frame_.timestamps()[row], out);
   for (const Column& column : columns_) {
     out->push_back('\t');
     if (column.doubles != nullptr) {
-      double value = column.doubles[row];
-      if (std::isnan(value)) {
-        out->append(kNull);
-      } else {
-        AppendDouble(value, out);
-      }
+      AppendCopyDouble(column.doubles[row], out);
     } else if (column.ints[row] == kMissingInt) {
       out->append(kNull);
     } else {
-      AppendInt(column.ints[row], out);
+      AppendCopyInt(column.ints[row], out);
     }
   }
   out->push_back('\n');

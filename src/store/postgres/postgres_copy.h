@@ -78,6 +78,11 @@ class BinaryCopyDecoder {
   bool trailer_seen_ = false;
 };
 
+// Appends `value` as one COPY text field (written exactly as an integer).
+void AppendCopyInt(int64_t value, std::string* out);
+// Appends `value` as one COPY text field: \N for NaN, else the shortest text that reads
+// back to the same bits ("inf" and "-inf" included, which PostgreSQL accepts).
+void AppendCopyDouble(double value, std::string* out);
 // Appends `text` as one COPY text field: valid UTF-8 (invalid bytes become U+FFFD, NUL
 // bytes are dropped, since PostgreSQL text accepts neither) with backslash, tab, newline
 // and carriage return escaped.

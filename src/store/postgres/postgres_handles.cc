@@ -12,6 +12,8 @@ namespace {
 // connect_timeout in the URL takes precedence (it is applied after this default).
 constexpr const char* kDefaultConnectTimeoutSeconds = "10";
 
+constexpr std::string_view kUniqueViolation = "23505";  // SQLSTATE
+
 std::string_view TrimTrailingSpace(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
   return text;
@@ -40,7 +42,7 @@ std::string ConnectionMessage(std::string_view message, const std::string& url,
   return out;
 }
 
-struct CopyBufferDeleter {
+struct LibpqMemoryDeleter {
   void operator()(char* buffer) const { PQfreemem(buffer); }
 };
 
@@ -164,6 +166,19 @@ vigil::Result<int64_t> Connection::CopyIn(std::string_view sql, std::string_view
   return done.AffectedRows();
 }
 
+vigil::Result<bool> Connection::RunUnlessDuplicate(std::string_view context,
+                                                   const std::function<Status()>& body) {
+  VIGIL_RETURN_IF_ERROR(Exec("SAVEPOINT vigil_unless_duplicate", context));
+  Status status = body();
+  if (status.ok()) {
+    VIGIL_RETURN_IF_ERROR(Exec("RELEASE SAVEPOINT vigil_unless_duplicate", context));
+    return true;
+  }
+  if (last_sqlstate_ != kUniqueViolation) return status;
+  VIGIL_RETURN_IF_ERROR(Exec("ROLLBACK TO SAVEPOINT vigil_unless_duplicate", context));
+  return false;
+}
+
 Status Connection::CopyOut(std::string_view sql, std::string_view context,
                            const std::function<Status(std::string_view chunk)>& consume) {
   Rows start(PQexec(conn_.get(), std::string(sql).c_str()));
@@ -176,7 +191,7 @@ Status Connection::CopyOut(std::string_view sql, std::string_view context,
   while (true) {
     char* raw_buffer = nullptr;
     int length = PQgetCopyData(conn_.get(), &raw_buffer, /*async=*/0);
-    std::unique_ptr<char, CopyBufferDeleter> buffer(raw_buffer);
+    std::unique_ptr<char, LibpqMemoryDeleter> buffer(raw_buffer);
     if (length == -1) break;  // end of the COPY
     if (length < 0) {
       Status status = Error(context);
@@ -194,6 +209,14 @@ Status Connection::CopyOut(std::string_view sql, std::string_view context,
   return consumed;
 }
 
+vigil::Result<std::string> Connection::QuoteLiteral(std::string_view text,
+                                                    std::string_view context) {
+  std::unique_ptr<char, LibpqMemoryDeleter> quoted(
+      PQescapeLiteral(conn_.get(), text.data(), text.size()));
+  if (quoted == nullptr) return Error(context);
+  return std::string(quoted.get());
+}
+
 void Connection::Drain() {
   while (PGresult* raw = PQgetResult(conn_.get())) {
     Rows result(raw);
@@ -208,8 +231,9 @@ void Connection::Drain() {
   }
 }
 
-vigil::Result<Transaction> Transaction::Begin(Connection* conn, std::string_view context) {
-  VIGIL_RETURN_IF_ERROR(conn->Exec("BEGIN", context));
+vigil::Result<Transaction> Transaction::Begin(Connection* conn, std::string_view context,
+                                              std::string_view begin_sql) {
+  VIGIL_RETURN_IF_ERROR(conn->Exec(begin_sql, context));
   return Transaction(conn);
 }
 

@@ -67,10 +67,21 @@ class Connection {
   using CopySink = std::function<Status(std::string_view chunk)>;
   vigil::Result<int64_t> CopyIn(std::string_view sql, std::string_view context,
                                 const std::function<Status(const CopySink&)>& produce);
+  // Runs `body` inside a savepoint, for statements that expect the rows they insert to be
+  // new: true when it succeeded; false, with the transaction as it was before, when it
+  // failed on a unique constraint (a row exists already, or comes twice). Other failures
+  // are errors. Precondition: inside a transaction.
+  vigil::Result<bool> RunUnlessDuplicate(std::string_view context,
+                                         const std::function<Status()>& body);
   // COPY ... TO STDOUT: calls `consume` with each chunk of COPY data (a row in text
   // format; in binary format chunks are not promised to align with rows).
   Status CopyOut(std::string_view sql, std::string_view context,
                  const std::function<Status(std::string_view chunk)>& consume);
+
+  // `text` as a quoted SQL string literal (PQescapeLiteral), for statements that take no
+  // parameters such as COPY; DatabaseError naming `context` when libpq refuses it (e.g.
+  // invalid UTF-8).
+  vigil::Result<std::string> QuoteLiteral(std::string_view text, std::string_view context);
 
   // DatabaseError "<context>: <libpq message>"; remembers the SQLSTATE.
   Status Error(std::string_view context, const PGresult* result = nullptr);
@@ -90,7 +101,9 @@ class Connection {
 // BEGIN now; ROLLBACK on destruction unless Commit() succeeded.
 class Transaction {
  public:
-  static vigil::Result<Transaction> Begin(Connection* conn, std::string_view context);
+  // `begin_sql` may name an isolation level or READ ONLY.
+  static vigil::Result<Transaction> Begin(Connection* conn, std::string_view context,
+                                          std::string_view begin_sql = "BEGIN");
 
   Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
   Transaction(const Transaction&) = delete;

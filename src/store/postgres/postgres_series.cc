@@ -29,8 +29,6 @@ using CopySink = Connection::CopySink;
 // small enough not to hold a second copy of a big unit in memory.
 constexpr size_t kCopyChunkBytes = 1 << 20;
 
-constexpr std::string_view kUniqueViolation = "23505";  // SQLSTATE
-
 constexpr std::string_view kRejectColumns = "source, line, instrument, kind, field, reason, raw";
 
 std::string FieldList(const KindSchema& schema) {
@@ -99,19 +97,19 @@ Result<bool> AnyRowStored(const KindCopy& copy, const std::vector<const RecordBa
 }
 
 // The fast path for new rows: COPY straight into the table, two to three times faster
-// than staging and inserting. Returns nullopt, with the transaction as it was, if a row collided
-// after all (a duplicate within the unit, or a concurrent writer).
+// than staging and inserting. Returns nullopt, with the transaction as it was, if a row
+// collided after all (a duplicate within the unit, or a concurrent writer).
 Result<std::optional<int64_t>> CopyDirect(const KindCopy& copy) {
-  VIGIL_RETURN_IF_ERROR(copy.conn.Exec("SAVEPOINT vigil_direct_copy", copy.context));
-  Result<int64_t> copied = copy.conn.CopyIn(
-      "COPY " + copy.table + " (" + copy.columns + ") FROM STDIN", copy.context, copy.produce);
-  if (copied.ok()) {
-    VIGIL_RETURN_IF_ERROR(copy.conn.Exec("RELEASE SAVEPOINT vigil_direct_copy", copy.context));
-    return std::optional<int64_t>(*copied);
-  }
-  if (copy.conn.last_sqlstate() != kUniqueViolation) return copied.status();
-  VIGIL_RETURN_IF_ERROR(copy.conn.Exec("ROLLBACK TO SAVEPOINT vigil_direct_copy", copy.context));
-  return std::optional<int64_t>();
+  int64_t copied = 0;
+  auto copy_in = [&]() -> Status {
+    VIGIL_ASSIGN_OR_RETURN(
+        copied, copy.conn.CopyIn("COPY " + copy.table + " (" + copy.columns + ") FROM STDIN",
+                                 copy.context, copy.produce));
+    return Status::Ok();
+  };
+  VIGIL_ASSIGN_OR_RETURN(bool done, copy.conn.RunUnlessDuplicate(copy.context, copy_in));
+  if (!done) return std::optional<int64_t>();
+  return std::optional<int64_t>(copied);
 }
 
 // The general path: COPY into a temporary table, then INSERT what is new. Returns

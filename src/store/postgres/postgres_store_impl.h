@@ -2,6 +2,7 @@
 //   postgres_store.cc    opening, session setup, migrations, TimescaleDB, maintenance
 //   postgres_series.cc   Write() and Query(): the bulk paths (COPY in and out)
 //   postgres_catalog.cc  ListSeries(), Summarize(), Rejects()
+//   postgres_features.cc WriteFeatureValues(), ReadFeatureValues() (table feature_store)
 // on top of postgres_handles.h (libpq owners) and postgres_copy.h (COPY data formats).
 // Tables are named without a schema, so the connection's search_path (for example
 // `?options=-csearch_path%3Dmy_schema` in the URL) decides where they live.
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,10 @@ class PostgresStore final : public Store {
   Result<std::vector<SeriesKey>> ListSeries() override;
   Result<std::vector<SeriesSummary>> Summarize() override;
   Result<std::vector<StoredReject>> Rejects(std::string_view source, int64_t limit) override;
+  Result<int64_t> WriteFeatureValues(const FeatureValues& values) override;
+  Result<Frame> ReadFeatureValues(std::string_view instrument, std::string_view feature_set,
+                                  int64_t version, std::span<const std::string> features,
+                                  Timestamp from, Timestamp to) override;
   Status Execute(std::string_view sql) override;
   Result<int64_t> CountRows(std::string_view table) override;
 
@@ -68,6 +74,14 @@ class PostgresStore final : public Store {
   Status SummarizeKind(DataKind kind, const std::vector<std::pair<int64_t, SeriesKey>>& series,
                        std::vector<SeriesSummary>* out);
   Status AddRejectCounts(std::vector<SeriesSummary>* summaries);
+  // Every feature stored under (instrument, feature_set, version), in no particular order.
+  Result<std::vector<std::string>> StoredFeatureNames(std::string_view instrument,
+                                                      std::string_view feature_set, int64_t version,
+                                                      std::string_view context);
+  // The (ts, value) rows of one feature with from <= ts < to, as a one-column frame.
+  // `key_sql` is the WHERE condition selecting (instrument, feature_set, version).
+  Result<Frame> ReadFeatureSeries(const std::string& key_sql, const std::string& feature,
+                                  Timestamp from, Timestamp to, std::string_view context);
 
   // Prefix of every error message: the masked URL.
   const std::string& Where() const { return masked_url_; }

@@ -104,6 +104,11 @@ Result<Transaction> Transaction::BeginImmediate(Database* db) {
   return Transaction(db);
 }
 
+Result<Transaction> Transaction::BeginRead(Database* db) {
+  VIGIL_RETURN_IF_ERROR(db->Exec("BEGIN").WithContext("starting a read transaction"));
+  return Transaction(db);
+}
+
 Transaction::~Transaction() {
   // Some errors (disk full, I/O) make SQLite roll back by itself; only roll back a
   // transaction that is still open.

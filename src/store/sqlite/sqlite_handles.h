@@ -124,6 +124,9 @@ class Transaction {
   // "BEGIN IMMEDIATE": takes the write lock now, so a concurrent writer waits for the
   // busy timeout here instead of failing halfway through the unit.
   static Result<Transaction> BeginImmediate(Database* db);
+  // "BEGIN" (deferred): the statements until Commit() read one snapshot, and no write
+  // lock is taken while no statement writes.
+  static Result<Transaction> BeginRead(Database* db);
 
   Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
   Transaction(const Transaction&) = delete;

@@ -2,11 +2,13 @@
 //   sqlite_store.cc    opening, PRAGMAs, migrations, tables and maintenance
 //   sqlite_series.cc   Write() and Query(): the bulk paths (reads via FrameSink)
 //   sqlite_catalog.cc  ListSeries(), Summarize(), Rejects()
+//   sqlite_features.cc WriteFeatureValues(), ReadFeatureValues() (table feature_store)
 // Thread-safety: one thread at a time (see Store).
 #pragma once
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,10 @@ class SqliteStore final : public Store {
   Result<std::vector<SeriesKey>> ListSeries() override;
   Result<std::vector<SeriesSummary>> Summarize() override;
   Result<std::vector<StoredReject>> Rejects(std::string_view source, int64_t limit) override;
+  Result<int64_t> WriteFeatureValues(const FeatureValues& values) override;
+  Result<Frame> ReadFeatureValues(std::string_view instrument, std::string_view feature_set,
+                                  int64_t version, std::span<const std::string> features,
+                                  Timestamp from, Timestamp to) override;
   Status Execute(std::string_view sql) override;
   Result<int64_t> CountRows(std::string_view table) override;
 
@@ -59,6 +65,16 @@ class SqliteStore final : public Store {
   Status SummarizeKind(DataKind kind, const std::map<int64_t, SeriesKey>& series,
                        std::vector<SeriesSummary>* out);
   Status AddRejectCounts(std::vector<SeriesSummary>* summaries);
+  // Upserts rows `rows` of every column of values.frame (inside the caller's transaction).
+  Status UpsertFeatureValues(const FeatureValues& values, std::span<const int64_t> rows);
+  // Every feature stored under (instrument, feature_set, version), in no particular order.
+  Result<std::vector<std::string>> StoredFeatureNames(std::string_view instrument,
+                                                      std::string_view feature_set,
+                                                      int64_t version);
+  // The (ts, value) rows of one feature with from <= ts < to, as a one-column frame.
+  Result<Frame> ReadFeatureSeries(std::string_view instrument, std::string_view feature_set,
+                                  int64_t version, const std::string& feature, Timestamp from,
+                                  Timestamp to);
 
   // "sqlite:<path>": the prefix of every error message.
   std::string Where() const { return url(); }
