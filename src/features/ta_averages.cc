@@ -23,7 +23,7 @@ std::string Suffix(int n) { return "_" + std::to_string(n); }
 // TTR::SMA: runSum(x, n) / n, NaN until n closes are seen.
 class Sma final : public FeatureKernel {
  public:
-  explicit Sma(int n) : n_(n), window_(n), names_{"sma" + Suffix(n)} {}
+  explicit Sma(int n) : n_(n), window_(n, RollingWindow::kSumOnly), names_{"sma" + Suffix(n)} {}
   const std::vector<std::string>& output_names() const override { return names_; }
   void Update(const Bar& bar, std::span<double> out) override {
     window_.Push(bar.close);
@@ -58,7 +58,10 @@ class Ema final : public FeatureKernel {
 class Wma final : public FeatureKernel {
  public:
   explicit Wma(int n)
-      : n_(n), weight_total_(n * (n + 1.0) / 2), window_(n), names_{"wma" + Suffix(n)} {}
+      : n_(n),
+        weight_total_(n * (n + 1.0) / 2),
+        window_(n, RollingWindow::kWeightedSum | RollingWindow::kSquaredDeviations),
+        names_{"wma" + Suffix(n)} {}
   const std::vector<std::string>& output_names() const override { return names_; }
   void Update(const Bar& bar, std::span<double> out) override {
     window_.Push(bar.close);
@@ -157,7 +160,7 @@ class Macd final : public FeatureKernel {
 // pctB = (close - lower) / (upper - lower), NaN for a flat window (0 / 0, as in R).
 class Bollinger final : public FeatureKernel {
  public:
-  Bollinger(int n, int k) : n_(n), k_(k), window_(n) {
+  Bollinger(int n, int k) : n_(n), k_(k), window_(n, RollingWindow::kSquaredDeviations) {
     const std::string suffix = Suffix(n) + Suffix(k);
     names_ = {"bb_lower" + suffix, "bb_mid" + suffix, "bb_upper" + suffix, "bb_pctb" + suffix};
   }

@@ -6,7 +6,6 @@
 #include <cassert>
 #include <cmath>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -14,10 +13,18 @@
 #include <utility>
 #include <vector>
 
+#include "rolling.h"
 #include "vigil/features/ta.h"
 
 namespace vigil {
 namespace {
+
+using features_internal::LagRing;
+using features_internal::RollingExtreme;
+using features_internal::RollingWindow;
+using features_internal::WilderSum;
+using RollingMax = RollingExtreme<std::greater<double>>;
+using RollingMin = RollingExtreme<std::less<double>>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -49,135 +56,18 @@ class WilderAverage {
   double value_ = kNaN;
 };
 
-// Wilder's running sum, as TTR's wilderSum(x, n) (used by ADX for TR and the directional
-// movements): S_t = x_t + S_{t-1} * (n - 1) / n. TTR's first value is x_n plus the raw sum of
-// the n - 1 earlier values times (n - 1) / n, an unusual seed we reproduce exactly.
-class WilderSum {
- public:
-  explicit WilderSum(int n) : n_(n) {}
-  double Add(double x) {
-    if (count_ < n_ - 1) {
-      seed_ += x;
-      ++count_;
-      return kNaN;
-    }
-    const double previous = count_ == n_ - 1 ? seed_ : value_;
-    count_ = n_;
-    value_ = x + previous * (n_ - 1) / n_;
-    return value_;
-  }
-  void Reset() { count_ = 0, seed_ = 0, value_ = kNaN; }
+// Pushes x; the mean of the last n values once n have been pushed (TTR SMA / runMean).
+double PushMean(RollingWindow& window, double x) {
+  window.Push(x);
+  return window.full() ? window.mean() : kNaN;
+}
 
- private:
-  int n_;
-  int count_ = 0;
-  double seed_ = 0;
-  double value_ = kNaN;
-};
-
-// Maximum (or minimum, with std::greater) of the last n values via a monotonic deque:
-// O(1) amortised, as TTR's runMax / runMin give over a window of n.
-template <typename Dominates>
-class RollingExtreme {
- public:
-  explicit RollingExtreme(int n) : n_(n) {}
-  // Returns NaN until n values have been seen.
-  double Add(double x) {
-    while (!window_.empty() && !Dominates()(window_.back().second, x)) window_.pop_back();
-    window_.emplace_back(index_, x);
-    if (window_.front().first <= index_ - n_) window_.pop_front();
-    ++index_;
-    return index_ < n_ ? kNaN : window_.front().second;
-  }
-  void Reset() { window_.clear(), index_ = 0; }
-
- private:
-  int n_;
-  int64_t index_ = 0;
-  std::deque<std::pair<int64_t, double>> window_;  // (bar index, value), extremes first
-};
-using RollingMax = RollingExtreme<std::greater<double>>;
-using RollingMin = RollingExtreme<std::less<double>>;
-
-// The last n values in a ring.
-class Window {
- public:
-  explicit Window(int n) : values_(n) {}
-  bool full() const { return count_ >= static_cast<int64_t>(values_.size()); }
-  int64_t count() const { return count_; }
-  // The value that the next Push overwrites (meaningful once full()).
-  double oldest() const { return values_[count_ % values_.size()]; }
-  void Push(double x) { values_[count_++ % values_.size()] = x; }
-  const std::vector<double>& values() const { return values_; }
-  void Reset() { count_ = 0; }
-
- private:
-  std::vector<double> values_;
-  int64_t count_ = 0;
-};
-
-// Mean of the last n values, as TTR's SMA / runMean. The running sum is recomputed from the
-// window every n pushes: amortised O(1), and add/subtract rounding cannot accumulate over a
-// long stream (live scoring runs indefinitely, unlike TTR's one batch).
-class RollingMean {
- public:
-  explicit RollingMean(int n) : n_(n), window_(n) {}
-  double Add(double x) {
-    if (window_.full()) sum_ -= window_.oldest();
-    window_.Push(x);
-    sum_ += x;
-    if (window_.count() % n_ == 0) {
-      sum_ = 0;
-      for (double v : window_.values()) sum_ += v;
-    }
-    return window_.full() ? sum_ / n_ : kNaN;
-  }
-  void Reset() { window_.Reset(), sum_ = 0; }
-
- private:
-  int n_;
-  Window window_;
-  double sum_ = 0;
-};
-
-// Sample standard deviation (divisor n - 1) of the last n values, as TTR's runSD(x, n).
-// Welford's replace-one update keeps it O(1); an exact two-pass recomputation every n pushes
-// (amortised O(1)) stops rounding drift from accumulating over long streams.
-class RollingSampleSd {
- public:
-  explicit RollingSampleSd(int n) : n_(n), window_(n) {}
-  double Add(double x) {
-    if (window_.full()) {
-      const double old = window_.oldest();
-      const double old_mean = mean_;
-      mean_ += (x - old) / n_;
-      m2_ += (x - old) * (x - mean_ + old - old_mean);
-    } else {
-      const double delta = x - mean_;
-      mean_ += delta / static_cast<double>(window_.count() + 1);
-      m2_ += delta * (x - mean_);
-    }
-    window_.Push(x);
-    if (window_.count() % n_ == 0) Recompute();
-    if (!window_.full() || n_ < 2) return kNaN;
-    return std::sqrt(std::max(m2_, 0.0) / (n_ - 1));
-  }
-  void Reset() { window_.Reset(), mean_ = 0, m2_ = 0; }
-
- private:
-  void Recompute() {
-    mean_ = 0;
-    for (double v : window_.values()) mean_ += v;
-    mean_ /= n_;
-    m2_ = 0;
-    for (double v : window_.values()) m2_ += (v - mean_) * (v - mean_);
-  }
-
-  int n_;
-  Window window_;
-  double mean_ = 0;
-  double m2_ = 0;
-};
+// Pushes x; the sample standard deviation of the last n values once n >= 2 have been pushed
+// (TTR runSD).
+double PushSampleSd(RollingWindow& window, int n, double x) {
+  window.Push(x);
+  return window.full() && n >= 2 ? std::sqrt(std::max(window.sample_variance(), 0.0)) : kNaN;
+}
 
 // Remembers the previous bar's close.
 class PreviousClose {
@@ -317,16 +207,16 @@ class StochasticKernel final : public KernelBase {
         slow_d_(slow_d),
         highest_(fast_k),
         lowest_(fast_k),
-        fast_d_mean_(fast_d),
-        slow_d_mean_(slow_d) {}
+        fast_d_mean_(fast_d, RollingWindow::kSumOnly),
+        slow_d_mean_(slow_d, RollingWindow::kSumOnly) {}
   void Update(const Bar& bar, std::span<double> out) override {
-    const double highest = highest_.Add(bar.high);
-    const double lowest = lowest_.Add(bar.low);
+    const double highest = highest_.Push(bar.high);
+    const double lowest = lowest_.Push(bar.low);
     out[0] = out[1] = out[2] = kNaN;
     if (std::isnan(highest)) return;
     out[0] = FastK(bar.close, highest, lowest);
-    out[1] = fast_d_mean_.Add(out[0]);
-    if (!std::isnan(out[1])) out[2] = slow_d_mean_.Add(out[1]);
+    out[1] = PushMean(fast_d_mean_, out[0]);
+    if (!std::isnan(out[1])) out[2] = PushMean(slow_d_mean_, out[1]);
   }
   void Reset() override {
     highest_.Reset(), lowest_.Reset(), fast_d_mean_.Reset(), slow_d_mean_.Reset();
@@ -353,8 +243,8 @@ class StochasticKernel final : public KernelBase {
   int slow_d_;
   RollingMax highest_;
   RollingMin lowest_;
-  RollingMean fast_d_mean_;
-  RollingMean slow_d_mean_;
+  RollingWindow fast_d_mean_;
+  RollingWindow slow_d_mean_;
 };
 
 // Granville's on-balance volume, as TTR's OBV: starts at the first bar's volume, then adds
@@ -402,17 +292,18 @@ class LogReturnKernel final : public KernelBase {
 
  private:
   int k_;
-  Window log_closes_;  // the last k log closes
+  LagRing log_closes_;  // the last k log closes
 };
 
 // Realized volatility: TTR's runSD(logret_1, n), the sample standard deviation (n - 1) of the
 // last n one-bar log returns. Starts at bar n+1 because the first return is NaN.
 class RealizedVolKernel final : public KernelBase {
  public:
-  explicit RealizedVolKernel(int n) : KernelBase({"rv_" + std::to_string(n)}), n_(n), sd_(n) {}
+  explicit RealizedVolKernel(int n)
+      : KernelBase({"rv_" + std::to_string(n)}), n_(n), sd_(n, RollingWindow::kSquaredDeviations) {}
   void Update(const Bar& bar, std::span<double> out) override {
     const double log_close = std::log(bar.close);
-    out[0] = has_previous_ ? sd_.Add(log_close - previous_log_close_) : kNaN;
+    out[0] = has_previous_ ? PushSampleSd(sd_, n_, log_close - previous_log_close_) : kNaN;
     previous_log_close_ = log_close;
     has_previous_ = true;
   }
@@ -423,7 +314,7 @@ class RealizedVolKernel final : public KernelBase {
 
  private:
   int n_;
-  RollingSampleSd sd_;
+  RollingWindow sd_;
   double previous_log_close_ = 0;
   bool has_previous_ = false;
 };

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "vigil/data/reader.h"
 
@@ -25,10 +27,11 @@ double ParseNumber(const std::string& text) {
   return text == "NaN" ? std::nan("") : std::stod(text);
 }
 
-TtrFixture LoadTtrc() {
+// A fixture CSV under tests/testdata/features: timestamp, OHLCV, then one column per output.
+TtrFixture LoadTtrc(const std::string& file_name) {
   TtrFixture fixture;
-  std::ifstream in(std::string(VIGIL_TEST_DATA) + "/features/ttrc_ta.csv");
-  EXPECT_TRUE(in.good()) << "missing tests/testdata/features/ttrc_ta.csv";
+  std::ifstream in(std::string(VIGIL_TEST_DATA) + "/features/" + file_name);
+  EXPECT_TRUE(in.good()) << "missing tests/testdata/features/" << file_name;
   std::string line;
   std::getline(in, line);
   const std::vector<std::string> header = SplitCsv(line);
@@ -60,7 +63,12 @@ std::vector<std::unique_ptr<FeatureKernel>> One(const FeatureKernel& kernel) {
 }  // namespace
 
 const TtrFixture& Ttrc() {
-  static const TtrFixture fixture = LoadTtrc();
+  static const TtrFixture fixture = LoadTtrc("ttrc_ta.csv");
+  return fixture;
+}
+
+const TtrFixture& TtrcPrice() {
+  static const TtrFixture fixture = LoadTtrc("ttrc_price.csv");
   return fixture;
 }
 
@@ -88,8 +96,22 @@ std::vector<Bar> SharedCandles(const std::string& relative_path) {
   return bars.ok() ? *bars : std::vector<Bar>{};
 }
 
-void ExpectMatchesTtr(const FeatureKernel& kernel) {
-  const TtrFixture& fixture = Ttrc();
+std::optional<std::vector<Bar>> TrySharedCandles(const std::string& relative_path) {
+  ReadOptions options;
+  options.kind = DataKind::kCandles;
+  options.venue = "test";
+  options.symbol = "TEST";
+  MarketFileReader reader(options);
+  auto parsed = reader.Read(std::string(VIGIL_SHARED_DATA) + "/" + relative_path);
+  if (!parsed.ok() || parsed->batches.empty()) return std::nullopt;
+  auto bars = BarsFromCandles(parsed->batches[0].frame);
+  if (!bars.ok()) return std::nullopt;
+  return std::move(*bars);
+}
+
+void ExpectMatchesTtr(const FeatureKernel& kernel) { ExpectMatchesTtr(kernel, Ttrc()); }
+
+void ExpectMatchesTtr(const FeatureKernel& kernel, const TtrFixture& fixture) {
   ASSERT_FALSE(fixture.bars.empty());
   Frame out = ComputeOverBars(One(kernel), fixture.bars);
   for (const std::string& name : kernel.output_names()) {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct TtrFixture {
 
 // tests/testdata/features/ttrc_ta.csv (made by scripts/fixtures/ttr_ta.R).
 const TtrFixture& Ttrc();
+// tests/testdata/features/ttrc_price.csv (made by scripts/fixtures/ttr_price.R): the same
+// bars with the price.h kernels' reference columns.
+const TtrFixture& TtrcPrice();
 
 // Feeds `bars` to `kernel` one at a time (continuing its state) and returns every
 // bar's outputs: result[bar][column].
@@ -25,10 +29,15 @@ std::vector<std::vector<double>> RunKernel(FeatureKernel& kernel, const std::vec
 
 // Candle bars of a real crypto file in ../shared/data (freqtrade CSV layout).
 std::vector<Bar> SharedCandles(const std::string& relative_path);
+// The same without failing the test: nullopt when the readers cannot read the file as
+// candles (for sweeps over every file of a folder).
+std::optional<std::vector<Bar>> TrySharedCandles(const std::string& relative_path);
 
 // Every output column of `kernel` over the fixture equals TTR's column of the same name:
 // NaN exactly where TTR has NA, else |a - b| <= 1e-9 * max(1, |b|).
 void ExpectMatchesTtr(const FeatureKernel& kernel);
+// The same check against another fixture's bars and columns (e.g. TtrcPrice()).
+void ExpectMatchesTtr(const FeatureKernel& kernel, const TtrFixture& fixture);
 
 // Streaming updates one bar at a time give bit-identical values to ComputeOverBars.
 void ExpectStreamingEqualsBatch(const FeatureKernel& kernel, const std::vector<Bar>& bars);

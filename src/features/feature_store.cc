@@ -1,0 +1,85 @@
+#include "vigil/features/feature_store.h"
+
+#include <bit>
+#include <optional>
+
+namespace vigil {
+namespace {
+
+int64_t StoredVersion(const FeatureSetSpec& spec) {
+  return std::bit_cast<int64_t>(spec.SpecHash());
+}
+
+// The smallest candle timeframe stored for `instrument`, if any.
+Result<std::optional<std::string>> SmallestTimeframe(Store& store, const Instrument& instrument) {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<SeriesKey> series, store.ListSeries());
+  std::optional<std::string> best;
+  int64_t best_step = 0;
+  for (const SeriesKey& key : series) {
+    if (key.instrument != instrument || key.kind != DataKind::kCandles) continue;
+    Result<int64_t> step = ParseDuration(key.timeframe);
+    if (!step.ok()) continue;
+    if (!best || *step < best_step) {
+      best = key.timeframe;
+      best_step = *step;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::vector<const EventStream*> LoadedStreams::pointers() const {
+  std::vector<const EventStream*> out;
+  for (const EventStream& stream : streams) out.push_back(&stream);
+  return out;
+}
+
+Result<LoadedStreams> LoadStreams(Store& store, const std::string& instrument,
+                                  std::span<const StreamKey> keys,
+                                  const std::string& candle_timeframe, Timestamp to) {
+  VIGIL_ASSIGN_OR_RETURN(Instrument self, Instrument::Parse(instrument));
+  LoadedStreams loaded;
+  loaded.candle_timeframe = candle_timeframe;
+  if (loaded.candle_timeframe.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(std::optional<std::string> smallest, SmallestTimeframe(store, self));
+    if (smallest) loaded.candle_timeframe = *smallest;
+  }
+  if (!loaded.candle_timeframe.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(loaded.candle_step_ns, ParseDuration(loaded.candle_timeframe));
+  }
+  for (const StreamKey& key : keys) {
+    SeriesKey series;
+    if (key.instrument.empty()) {
+      series.instrument = self;
+    } else {
+      VIGIL_ASSIGN_OR_RETURN(series.instrument, Instrument::Parse(key.instrument));
+    }
+    series.kind = key.kind;
+    if (key.kind == DataKind::kCandles) series.timeframe = loaded.candle_timeframe;
+    VIGIL_ASSIGN_OR_RETURN(Frame frame, store.Query(series, Timestamp::Min(), to));
+    VIGIL_ASSIGN_OR_RETURN(EventStream stream, EventStream::FromFrame(key.kind, frame));
+    loaded.streams.push_back(std::move(stream));
+  }
+  return loaded;
+}
+
+Result<int64_t> SaveFeatures(Store& store, const std::string& instrument,
+                             const FeatureSetSpec& spec, const Frame& features,
+                             Timestamp computed_at) {
+  FeatureValues values;
+  values.instrument = instrument;
+  values.feature_set = spec.name;
+  values.version = StoredVersion(spec);
+  values.frame = &features;
+  values.computed_at = computed_at;
+  return store.WriteFeatureValues(values);
+}
+
+Result<Frame> LoadFeatures(Store& store, const std::string& instrument, const FeatureSetSpec& spec,
+                           Timestamp from, Timestamp to) {
+  const std::vector<std::string> columns = spec.Columns();
+  return store.ReadFeatureValues(instrument, spec.name, StoredVersion(spec), columns, from, to);
+}
+
+}  // namespace vigil
