@@ -13,3 +13,10 @@ echo "== stored data (vigil data summary)"
 echo
 echo "== injected incidents (ground truth): $home/sim/events.csv"
 head -n 20 "$home/sim/events.csv"
+echo
+echo "== point-in-time features of sim:BTC-PERP (built-in set 'default': candles plus, as of"
+echo "   each bar, liquidations and funding), saved to feature_store: $home/btc_features.csv"
+"$vigil" --home "$home" features compute --instrument sim:BTC-PERP --set default \
+  --out "$home/btc_features.csv" --save
+echo "   last rows, first columns:"
+tail -n 3 "$home/btc_features.csv" | cut -d, -f1-7

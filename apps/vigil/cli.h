@@ -43,5 +43,6 @@ void PrintJson(const nlohmann::ordered_json& value);
 void AddIngestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddDataCommands(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddSimulateCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddFeaturesCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 
 }  // namespace vigil::cli

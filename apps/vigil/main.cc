@@ -47,6 +47,7 @@ int Run(int argc, char** argv) {
   AddIngestCommand(app, globals, &exit_code);
   AddDataCommands(app, globals, &exit_code);
   AddSimulateCommand(app, globals, &exit_code);
+  AddFeaturesCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -57,7 +58,7 @@ int Run(int argc, char** argv) {
     return kExitUsage;
   }
   if (app.get_subcommands().empty()) {
-    std::cerr << app.help() << "vigil: a command is required (ingest, data, simulate)\n";
+    std::cerr << app.help() << "vigil: a command is required (ingest, data, simulate, features)\n";
     return kExitUsage;
   }
   return exit_code;
