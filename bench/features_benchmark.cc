@@ -147,7 +147,7 @@ BENCHMARK(BM_DefaultSetOverCandles)
 
 // Live scoring: one Push (every kernel observes and emits) per candle for the `ta` set.
 void BM_TaSetStreamingPush(benchmark::State& state) {
-  const std::vector<Bar> bars = MakeBars(kStreamBars);
+  const std::vector<Bar> bars = MakeBars(state.range(0));
   const EventStream candles = EventStream::FromBars(bars);
   auto spec = BuiltinFeatureSet("ta");
   auto engine = spec.ok() ? FeatureEngine::Create(*spec, {}) : Result<FeatureEngine>(spec.status());
@@ -163,7 +163,7 @@ void BM_TaSetStreamingPush(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(bars.size()));
 }
-BENCHMARK(BM_TaSetStreamingPush);
+BENCHMARK(BM_TaSetStreamingPush)->Arg(kStreamBars)->Arg(kMillion);
 
 // --- order-book and trade kernels (micro.h): one Observe + Emit per event ---
 

@@ -66,15 +66,19 @@ print(f"pandas {pd.__version__} read_csv:                     {best_plain:.3f} s
 print(f"pandas {pd.__version__} read_csv(parse_dates=[date]): {best_dates:.3f} s  {size / best_dates / 1e6:.0f} MB/s  {len(df) / best_dates:,.0f} rows/s")
 PY
 
-echo "== Google Benchmark: feature kernels (streaming updates; the ta set over 1M candles)"
+echo "== Google Benchmark: feature kernels (streaming updates per kind; the ta and default sets over 1M candles)"
 "$build/bench/features_benchmark" --benchmark_out="$out/features.json" --benchmark_out_format=json \
   | tee "$out/features.txt"
-t_vigil_ta=$(/usr/bin/python3 -c '
+ta_seconds() {  # wall time of the ta-set case with $1 threads, in seconds
+  /usr/bin/python3 -c '
 import json, sys
 runs = json.load(open(sys.argv[1]))["benchmarks"]
-run = next(r for r in runs if r["name"] == "BM_TaSetOverCandles/1000000")
+run = next(r for r in runs if r["name"] == "BM_TaSetOverCandles/1000000/" + sys.argv[2] + "/real_time")
 print(run["real_time"] * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[run["time_unit"]])
-' "$out/features.json")
+' "$out/features.json" "$1"
+}
+t_vigil_ta=$(ta_seconds 1)
+t_vigil_ta2=$(ta_seconds 2)
 
 echo "== reference: the same ta set on $csv with R's TTR and with pandas (computation only, best of 3)"
 Rscript "$root/scripts/bench/ta_ttr.R" "$csv" | tee "$out/ta_ttr.txt"
@@ -82,7 +86,9 @@ Rscript "$root/scripts/bench/ta_ttr.R" "$csv" | tee "$out/ta_ttr.txt"
 t_ttr=$(awk '{print $(NF-1)}' "$out/ta_ttr.txt")
 t_pandas=$(awk '{print $(NF-1)}' "$out/ta_pandas.txt")
 {
-  printf "vigil ta set over 1000000 rows: %.3f s\n" "$t_vigil_ta"
-  printf "TTR / vigil:    %.1fx\n" "$(echo "$t_ttr / $t_vigil_ta" | bc -l)"
-  printf "pandas / vigil: %.1fx\n" "$(echo "$t_pandas / $t_vigil_ta" | bc -l)"
+  printf "vigil ta set over 1000000 rows, 1 thread:  %.3f s\n" "$t_vigil_ta"
+  printf "vigil ta set over 1000000 rows, 2 threads: %.3f s\n" "$t_vigil_ta2"
+  printf "TTR / vigil (1 thread):    %.1fx\n" "$(echo "$t_ttr / $t_vigil_ta" | bc -l)"
+  printf "pandas / vigil (1 thread): %.1fx\n" "$(echo "$t_pandas / $t_vigil_ta" | bc -l)"
+  printf "pandas / vigil (2 threads): %.1fx\n" "$(echo "$t_pandas / $t_vigil_ta2" | bc -l)"
 } | tee "$out/ta_ratios.txt"

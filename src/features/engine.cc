@@ -66,11 +66,7 @@ Result<std::unique_ptr<EventKernel>> BuildKernel(const FeatureSetSpec& spec,
                                                  const FeatureEntry& entry,
                                                  const std::string& timeframe,
                                                  const EngineOptions& options) {
-  const FeatureInfo* info = FindFeature(entry.feature);
-  if (info == nullptr) return NotFound(Where(spec, entry) + "not in the catalogue");
-  Result<ParamValues> values = info->Resolve(entry.params);
-  if (!values.ok()) return InvalidArgument(Where(spec, entry) + values.status().message());
-  Result<std::unique_ptr<EventKernel>> kernel = info->make(*values);
+  Result<std::unique_ptr<EventKernel>> kernel = MakeEntryKernel(entry);
   if (!kernel.ok()) return InvalidArgument(Where(spec, entry) + kernel.status().message());
   std::unique_ptr<EventKernel> built = std::move(*kernel);
   if (!timeframe.empty()) {
@@ -238,14 +234,12 @@ void RunKernel(FeatureEngine& engine, size_t k, std::span<const EventStream* con
   const size_t offset = engine.offset(k);
   const size_t width = engine.width(k);
   std::vector<double> row(offset + width);
-  size_t out_row = 0;
   for (const auto& [stream, index] : order) {
     const Event& event = streams[stream]->events()[index];
     engine.ObserveKernel(k, stream, event);
     if (stream != 0) continue;
     engine.EmitKernel(k, event, row);
-    for (size_t c = 0; c < width; ++c) columns[offset + c][out_row] = row[offset + c];
-    ++out_row;
+    for (size_t c = 0; c < width; ++c) columns[offset + c].push_back(row[offset + c]);
   }
 }
 
@@ -254,11 +248,9 @@ void RunRows(FeatureEngine& engine, std::span<const EventStream* const> streams,
              const std::vector<std::pair<int, size_t>>& order,
              std::vector<std::vector<double>>& columns) {
   std::vector<double> row(columns.size());
-  size_t out_row = 0;
   for (const auto& [stream, index] : order) {
     if (!engine.Push(stream, streams[stream]->events()[index], row)) continue;
-    for (size_t c = 0; c < row.size(); ++c) columns[c][out_row] = row[c];
-    ++out_row;
+    for (size_t c = 0; c < row.size(); ++c) columns[c].push_back(row[c]);
   }
 }
 
@@ -269,7 +261,9 @@ Result<Frame> ComputeFeatures(FeatureEngine& engine, std::span<const EventStream
   VIGIL_RETURN_IF_ERROR(CheckStreams(engine, streams));
   const std::vector<std::pair<int, size_t>> order = MergeOrder(streams);
   const size_t rows = streams[0] == nullptr ? 0 : streams[0]->size();
-  std::vector<std::vector<double>> columns(engine.columns().size(), std::vector<double>(rows));
+  // Reserved, not zero-filled: every row is written once, in order.
+  std::vector<std::vector<double>> columns(engine.columns().size());
+  for (std::vector<double>& column : columns) column.reserve(rows);
   const size_t kernels = engine.num_kernels();
   size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
                                        : std::max(1u, std::thread::hardware_concurrency());

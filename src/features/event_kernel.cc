@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <limits>
 
 #include "vigil/core/timestamp.h"
@@ -40,6 +41,44 @@ class BarKernelAdapter final : public EventKernel {
 
  private:
   std::unique_ptr<FeatureKernel> inner_;
+  std::vector<double> latest_;
+};
+
+// A bar kernel over one field of another kind's events.
+class FieldKernel final : public EventKernel {
+ public:
+  FieldKernel(std::unique_ptr<FeatureKernel> inner, DataKind kind, int field_index)
+      : inner_(std::move(inner)),
+        input_{{kind, ""}},
+        field_index_(field_index),
+        latest_(inner_->output_names().size(), kNaN) {
+    const std::string suffix = "_" + std::string(SchemaOf(kind).fields[field_index].name);
+    for (const std::string& name : inner_->output_names()) names_.push_back(name + suffix);
+  }
+
+  std::span<const KernelInput> inputs() const override { return input_; }
+  const std::vector<std::string>& output_names() const override { return names_; }
+  void Observe(int /*input*/, const Event& event) override {
+    const double value = event.values[field_index_];
+    if (std::isnan(value)) return;
+    inner_->Update(Bar{event.ts, value, value, value, value, kNaN}, latest_);
+  }
+  void Emit(int64_t /*now*/, std::span<double> out) override {
+    std::copy(latest_.begin(), latest_.end(), out.begin());
+  }
+  void Reset() override {
+    inner_->Reset();
+    std::fill(latest_.begin(), latest_.end(), kNaN);
+  }
+  std::unique_ptr<EventKernel> Clone() const override {
+    return std::make_unique<FieldKernel>(inner_->Clone(), input_[0].kind, field_index_);
+  }
+
+ private:
+  std::unique_ptr<FeatureKernel> inner_;
+  KernelInput input_[1];
+  int field_index_;
+  std::vector<std::string> names_;
   std::vector<double> latest_;
 };
 
@@ -153,6 +192,13 @@ Result<std::unique_ptr<EventKernel>> MakeResampledKernel(std::unique_ptr<EventKe
                          BarResampler::Create(source_step_ns, target_step_ns));
   return std::unique_ptr<EventKernel>(
       std::make_unique<ResampledKernel>(std::move(inner), std::move(resampler)));
+}
+
+std::unique_ptr<EventKernel> MakeFieldKernel(std::unique_ptr<FeatureKernel> bar_kernel,
+                                             DataKind kind, int field_index) {
+  assert(field_index >= 0 && static_cast<size_t>(field_index) < SchemaOf(kind).fields.size() &&
+         SchemaOf(kind).fields[field_index].type == ColumnType::kDouble);
+  return std::make_unique<FieldKernel>(std::move(bar_kernel), kind, field_index);
 }
 
 std::unique_ptr<EventKernel> MakeLaggedKernel(std::unique_ptr<EventKernel> inner,

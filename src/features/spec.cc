@@ -95,11 +95,43 @@ Result<std::vector<int>> ParseShifts(const std::string& source, const YAML::Node
   return out;
 }
 
+// "kind" or "kind.field" -> canonical "kind.field" ("" for candles' close, the default of
+// price features). The field defaults to the kind's first double field.
+Result<std::string> ResolveSource(const std::string& text) {
+  const size_t dot = text.find('.');
+  VIGIL_ASSIGN_OR_RETURN(DataKind kind, ParseDataKind(text.substr(0, dot)));
+  const KindSchema& schema = SchemaOf(kind);
+  std::string field;
+  if (dot != std::string::npos) {
+    field = text.substr(dot + 1);
+  } else {
+    for (const FieldSpec& spec : schema.fields) {
+      if (spec.type == ColumnType::kDouble) {
+        field = std::string(spec.name);
+        break;
+      }
+    }
+  }
+  const int index = FieldIndex(schema, field);
+  if (index < 0 || schema.fields[index].type != ColumnType::kDouble) {
+    std::string fields;
+    for (const FieldSpec& spec : schema.fields) {
+      if (spec.type == ColumnType::kDouble)
+        fields += (fields.empty() ? "" : ", ") + std::string(spec.name);
+    }
+    return InvalidArgument("'" + field + "' is not a numeric field of " + std::string(schema.name) +
+                           " (" + fields + ")");
+  }
+  if (kind == DataKind::kCandles && field == "close") return std::string();
+  return std::string(schema.name) + "." + field;
+}
+
 Result<FeatureEntry> ParseEntry(const std::string& source, const YAML::Node& node, size_t index) {
   const std::string where = "features[" + std::to_string(index) + "]";
   if (!node.IsMap()) return SpecError(source, node, where, "expected a map with 'feature:'");
-  VIGIL_RETURN_IF_ERROR(CheckKeys(source, node, where + ".",
-                                  {"feature", "params", "timeframes", "instruments", "shifts"}));
+  VIGIL_RETURN_IF_ERROR(
+      CheckKeys(source, node, where + ".",
+                {"feature", "params", "source", "timeframes", "instruments", "shifts"}));
   FeatureEntry entry;
   entry.line = node.Mark().line + 1;
   const YAML::Node name = node["feature"];
@@ -130,8 +162,23 @@ Result<FeatureEntry> ParseEntry(const std::string& source, const YAML::Node& nod
     const size_t eq = pair.find('=');
     entry.params[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
-  Result<std::unique_ptr<EventKernel>> kernel = info->make(*values);
-  if (!kernel.ok()) return SpecError(source, node, where, kernel.status().message());
+  const YAML::Node source_node = node["source"];
+  if (source_node.IsDefined() && !source_node.IsNull()) {
+    if (!source_node.IsScalar()) {
+      return SpecError(source, source_node, where + ".source", "expected kind or kind.field");
+    }
+    Result<std::string> resolved = ResolveSource(source_node.Scalar());
+    if (!resolved.ok()) {
+      return SpecError(source, source_node, where + ".source", resolved.status().message());
+    }
+    entry.source = *resolved;
+  }
+  Result<std::unique_ptr<EventKernel>> kernel = MakeEntryKernel(entry);
+  if (!kernel.ok()) {
+    const YAML::Node at = entry.source.empty() ? node : source_node;
+    return SpecError(source, at, where + (entry.source.empty() ? "" : ".source"),
+                     kernel.status().message());
+  }
   entry.outputs = (*kernel)->output_names();
   VIGIL_ASSIGN_OR_RETURN(entry.timeframes,
                          ParseTimeframes(source, node["timeframes"], where + ".timeframes"));
@@ -164,6 +211,25 @@ std::array<unsigned char, 32> Sha256(std::string_view text) {
 
 }  // namespace
 
+Result<std::unique_ptr<EventKernel>> MakeEntryKernel(const FeatureEntry& entry) {
+  const FeatureInfo* info = FindFeature(entry.feature);
+  if (info == nullptr) return NotFound("unknown feature '" + entry.feature + "'");
+  VIGIL_ASSIGN_OR_RETURN(ParamValues values, info->Resolve(entry.params));
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<EventKernel> kernel, info->make(values));
+  if (entry.source.empty()) return kernel;
+  if (kernel->bar_kernel() == nullptr) {
+    return InvalidArgument("only price/volume features take a source; '" + entry.feature +
+                           "' reads " + std::string(KindName(kernel->inputs()[0].kind)));
+  }
+  const size_t dot = entry.source.find('.');
+  VIGIL_ASSIGN_OR_RETURN(DataKind kind, ParseDataKind(entry.source.substr(0, dot)));
+  const int field = FieldIndex(SchemaOf(kind), entry.source.substr(dot + 1));
+  if (field < 0 || SchemaOf(kind).fields[field].type != ColumnType::kDouble) {
+    return InvalidArgument("source '" + entry.source + "' is not a numeric field");
+  }
+  return MakeFieldKernel(kernel->bar_kernel()->Clone(), kind, field);
+}
+
 std::string FeatureSetSpec::CanonicalText() const {
   std::string text = "vigil-feature-set/" + std::to_string(kFeatureDefinitionVersion) + "\n";
   text += "driver=" + std::string(KindName(driver)) + "\n";
@@ -172,7 +238,8 @@ std::string FeatureSetSpec::CanonicalText() const {
     for (const auto& [key, value] : entry.params) params.push_back(key + "=" + value);
     std::vector<std::string> shifts;
     for (int shift : entry.shifts) shifts.push_back(std::to_string(shift));
-    text += "feature=" + entry.feature + ";params=" + Join(params, ",") +
+    const std::string source = entry.source.empty() ? "" : ";source=" + entry.source;
+    text += "feature=" + entry.feature + source + ";params=" + Join(params, ",") +
             ";timeframes=" + Join(entry.timeframes, ",") +
             ";instruments=" + Join(entry.instruments, ",") + ";shifts=" + Join(shifts, ",") + "\n";
   }
@@ -242,8 +309,8 @@ Result<FeatureSetSpec> ParseFeatureSetSpec(std::string_view yaml_text, std::stri
     if (!kind.ok()) return SpecError(src, driver, "driver", kind.status().message());
     spec.driver = *kind;
   } else {
-    const FeatureInfo* first = FindFeature(spec.entries.front().feature);
-    spec.driver = first->kinds.empty() ? DataKind::kCandles : first->kinds.front();
+    Result<std::unique_ptr<EventKernel>> first = MakeEntryKernel(spec.entries.front());
+    spec.driver = first.ok() ? (*first)->inputs()[0].kind : DataKind::kCandles;
   }
   std::set<std::string> seen;
   for (const std::string& column : spec.Columns()) {

@@ -609,6 +609,57 @@ features:
   }
 }
 
+// A price feature on another series (`source:`) is the same computation as the dedicated
+// feature: SMA of candles.volume = vol_ma, z-score of funding.rate = funding_z.
+TEST(EngineSpecTest, SourceFieldsRunPriceFeaturesOnOtherSeries) {
+  const FeatureSetSpec volume = Spec(R"(name: volume
+features:
+  - feature: sma
+    params: {n: 20}
+    source: candles.volume
+  - feature: vol_ma
+)");
+  EXPECT_EQ(volume.Columns(), (std::vector<std::string>{"sma_20_volume", "vol_ma_20"}));
+  FeatureEngine volume_engine = Engine(volume);
+  const std::vector<Bar> bars = SharedCandles("candles/XRP_ETH-5m.csv");
+  ASSERT_GT(bars.size(), 100u);
+  const EventStream candles = EventStream::FromBars(bars);
+  const Frame by_volume = Compute(volume_engine, {&candles});
+  const auto sma = by_volume.Doubles("sma_20_volume");
+  const auto vol_ma = by_volume.Doubles("vol_ma_20");
+  for (size_t row = 0; row < sma.size(); ++row) {
+    if (std::isnan(vol_ma[row])) {
+      ASSERT_TRUE(std::isnan(sma[row])) << row;
+    } else {
+      ASSERT_NEAR(sma[row], vol_ma[row], 1e-12 * std::max(1.0, std::fabs(vol_ma[row]))) << row;
+    }
+  }
+
+  const FeatureSetSpec funding = Spec(R"(name: funding
+features:
+  - feature: zscore
+    params: {n: 21}
+    source: funding
+  - feature: funding_z
+)");
+  EXPECT_EQ(funding.driver, DataKind::kFunding);
+  EXPECT_EQ(funding.entries[0].source, "funding.rate");
+  FeatureEngine funding_engine = Engine(funding);
+  const EventStream rates =
+      LoadSharedEvents(DataKind::kFunding, "funding/XRP_USDT_USDT-8h-funding_rate.csv");
+  ASSERT_GT(rates.size(), 30u);
+  const Frame by_rate = Compute(funding_engine, {&rates});
+  const auto z = by_rate.Doubles("zscore_21_rate");
+  const auto funding_z = by_rate.Doubles("funding_z_21");
+  int defined = 0;
+  for (size_t row = 0; row < z.size(); ++row) {
+    if (std::isnan(funding_z[row]) || std::isnan(z[row])) continue;
+    ++defined;
+    ASSERT_NEAR(z[row], funding_z[row], 1e-9 * std::max(1.0, std::fabs(funding_z[row]))) << row;
+  }
+  EXPECT_GT(defined, 20);
+}
+
 // --- errors ---
 
 TEST(EngineErrorTest, TimeframesNeedTheBaseStep) {

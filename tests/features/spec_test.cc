@@ -552,3 +552,53 @@ TEST(SpecCatalogueTest, EveryEntryIsWellFormedAndBuildsFromItsDefaults) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+Result<FeatureSetSpec> ParseSource(const std::string& entry_lines) {
+  return ParseFeatureSetSpec("name: s\nfeatures:\n  - feature: zscore\n" + entry_lines, "s.yaml");
+}
+
+TEST(SpecSourceTest, SourceNamesAKindAndANumericField) {
+  auto rate = ParseSource("    source: funding.rate\n");
+  ASSERT_TRUE(rate.ok()) << rate.status().ToString();
+  EXPECT_EQ(rate->entries[0].source, "funding.rate");
+  EXPECT_EQ(rate->Columns(), (std::vector<std::string>{"zscore_20_rate"}));
+  EXPECT_EQ(rate->driver, DataKind::kFunding);
+  // The kind alone takes its first numeric field; candles.close is the default.
+  auto kind_only = ParseSource("    source: funding\n");
+  ASSERT_TRUE(kind_only.ok());
+  EXPECT_EQ(kind_only->SpecHash(), rate->SpecHash());
+  auto close = ParseSource("    source: candles.close\n");
+  auto plain = ParseSource("");
+  ASSERT_TRUE(close.ok() && plain.ok());
+  EXPECT_EQ(close->SpecHash(), plain->SpecHash());
+  EXPECT_EQ(close->Columns(), (std::vector<std::string>{"zscore_20"}));
+  EXPECT_NE(rate->SpecHash(), plain->SpecHash());
+  auto tvl = ParseSource("    source: protocol.tvl\n");
+  ASSERT_TRUE(tvl.ok());
+  EXPECT_EQ(tvl->Columns(), (std::vector<std::string>{"zscore_20_tvl"}));
+}
+
+TEST(SpecSourceTest, BadSourcesAreNamedWithTheirLine) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"    source: funding.nope\n", "s.yaml:4: features[0].source: 'nope' is not a numeric field"},
+      {"    source: bogus\n", "s.yaml:4: features[0].source:"},
+      {"    source: funding.rate\n    timeframes: [1h]\n", "features[0].timeframes"},
+  };
+  for (const auto& [lines, message] : cases) {
+    auto spec = ParseSource(lines);
+    ASSERT_FALSE(spec.ok()) << lines;
+    EXPECT_NE(spec.status().message().find(message), std::string::npos) << spec.status().message();
+  }
+  auto micro = ParseFeatureSetSpec(
+      "name: s\nfeatures:\n  - feature: spread\n    source: trades.price\n", "s.yaml");
+  ASSERT_FALSE(micro.ok());
+  EXPECT_NE(micro.status().message().find("only price/volume features take a source"),
+            std::string::npos)
+      << micro.status().message();
+}
+
+}  // namespace
+}  // namespace vigil

@@ -68,6 +68,14 @@ Result<std::unique_ptr<EventKernel>> MakeResampledKernel(std::unique_ptr<EventKe
                                                          int64_t source_step_ns,
                                                          int64_t target_step_ns);
 
+// Runs a bar kernel on one numeric field of any kind's events (a feature set's `source:
+// funding.rate`): each event becomes a bar whose open, high, low and close are the field's
+// value (volume NaN); events where the field is NaN are skipped. Input {kind}; output
+// names get "_<field name>" (zscore_20_rate). Precondition: field_index names a double
+// field of `kind`.
+std::unique_ptr<EventKernel> MakeFieldKernel(std::unique_ptr<FeatureKernel> bar_kernel,
+                                             DataKind kind, int field_index);
+
 // Wraps a kernel to emit its current outputs followed by, for each lag k in `lags` (each
 // >= 1), its outputs from k rows earlier (NaN until k rows exist). Output names: the
 // inner names, then "<name>_lag<k>" for each lag in order, for each output.

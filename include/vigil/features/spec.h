@@ -13,10 +13,14 @@
 //                                          # own, others are joined as of each row and
 //                                          # their columns get "@binance:ETH/USDT"
 //       shifts: [1, 5]                     # optional: lagged copies "<col>_lag1", ...
+//     - feature: zscore
+//       source: funding.rate               # optional, price/volume features only: run on
+//                                          # one numeric field of any kind (its open =
+//                                          # high = low = close); columns get "_rate"
 //
-// Column names: <output>[_<timeframe>][_lag<k>][@<instrument>], in spec order; for each
-// entry: for each instrument, for each timeframe: the outputs, then for each shift the
-// lagged outputs.
+// Column names: <output>[_<source field>][_<timeframe>][_lag<k>][@<instrument>], in spec order; for
+// each entry: for each instrument, for each timeframe: the outputs, then for each shift the lagged
+// outputs.
 //
 // The spec hash is a 64-bit prefix of SHA-256 over a canonical text of the resolved spec
 // (feature names, every parameter including defaults, timeframes, instruments, shifts,
@@ -35,6 +39,7 @@
 
 #include "vigil/core/status.h"
 #include "vigil/data/market_data.h"
+#include "vigil/features/event_kernel.h"
 
 namespace vigil {
 
@@ -48,8 +53,16 @@ struct FeatureEntry {
   std::vector<std::string> outputs;           // the kernel's own output names
   std::vector<std::string> instruments;       // "" = the row's own; never empty
   std::vector<int> shifts;                    // each >= 1
-  int line = 0;                               // YAML line, for messages
+  // "kind.field" for a price/volume feature run on another series (see above); "" = the
+  // feature's own inputs (candles' close for price features).
+  std::string source;
+  int line = 0;  // YAML line, for messages
 };
+
+// The kernel of one entry before timeframes and shifts: the catalogue kernel, on its
+// `source` field when one is given. Fails (InvalidArgument) on unknown features,
+// parameters or sources.
+Result<std::unique_ptr<EventKernel>> MakeEntryKernel(const FeatureEntry& entry);
 
 struct FeatureSetSpec {
   std::string name;
