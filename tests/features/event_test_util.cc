@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "vigil/core/rng.h"
+#include "vigil/features/catalogue.h"
 
 namespace vigil::testing_util {
 namespace {
@@ -147,6 +148,26 @@ void ExpectEventPointInTime(const EventKernel& kernel,
     std::vector<std::vector<double>> prefix(full.begin(),
                                             full.begin() + static_cast<long>(partial.size()));
     ExpectRowsIdentical(prefix, partial, kernel, "truncated at " + std::to_string(cut));
+  }
+}
+
+void ExpectCatalogueGroup(const std::string& group,
+                          const std::map<std::string, std::vector<std::string>>& expected_outputs) {
+  int in_group = 0;
+  for (const FeatureInfo& info : FeatureCatalogue()) in_group += info.group == group;
+  EXPECT_EQ(in_group, static_cast<int>(expected_outputs.size())) << group;
+  for (const auto& [name, outputs] : expected_outputs) {
+    SCOPED_TRACE(name);
+    const FeatureInfo* info = FindFeature(name);
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(info->group, group);
+    auto values = info->Resolve({});
+    ASSERT_TRUE(values.ok()) << values.status().ToString();
+    auto kernel = info->make(*values);
+    ASSERT_TRUE(kernel.ok()) << kernel.status().ToString();
+    EXPECT_EQ((*kernel)->output_names(), outputs);
+    ASSERT_EQ((*kernel)->inputs().size(), 1u);
+    EXPECT_EQ((*kernel)->inputs()[0].kind, info->kinds.at(0));
   }
 }
 

@@ -2,6 +2,7 @@
 // parity and the point-in-time (truncation) property, for kernels with one or more inputs.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ void ExpectEventStreamingEqualsBatch(const EventKernel& kernel,
 // for a driver event stamped <= t.
 void ExpectEventPointInTime(const EventKernel& kernel,
                             const std::vector<const EventStream*>& inputs, int cuts = 25);
+
+// The catalogue group `group` holds exactly the features in `expected_outputs`, and each
+// builds from its defaults with those output names and one input of its listed kind.
+void ExpectCatalogueGroup(const std::string& group,
+                          const std::map<std::string, std::vector<std::string>>& expected_outputs);
 
 // Every input cut to its events stamped <= cut, as new streams (nullptr -> empty).
 std::vector<EventStream> TruncateAt(const std::vector<const EventStream*>& inputs, int64_t cut);

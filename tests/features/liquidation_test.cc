@@ -16,6 +16,7 @@
 namespace vigil {
 namespace {
 
+using testing_util::ExpectCatalogueGroup;
 using testing_util::ExpectEventPointInTime;
 using testing_util::ExpectEventStreamingEqualsBatch;
 using testing_util::LoadSharedEvents;
@@ -192,22 +193,7 @@ TEST(LiquidationCatalogueTest, EveryEntryBuildsFromDefaultsWithDocumentedNames) 
       {"liq_cascade", {"liq_cascade_5_1m"}},
       {"liq_long_share", {"liq_long_share_1h"}},
   };
-  int in_group = 0;
-  for (const FeatureInfo& info : FeatureCatalogue()) in_group += info.group == "liquidation";
-  EXPECT_EQ(in_group, static_cast<int>(expected.size()));
-  for (const auto& [name, outputs] : expected) {
-    SCOPED_TRACE(name);
-    const FeatureInfo* info = FindFeature(name);
-    ASSERT_NE(info, nullptr);
-    EXPECT_EQ(info->group, "liquidation");
-    auto values = info->Resolve({});
-    ASSERT_TRUE(values.ok()) << values.status().ToString();
-    auto kernel = info->make(*values);
-    ASSERT_TRUE(kernel.ok()) << kernel.status().ToString();
-    EXPECT_EQ((*kernel)->output_names(), outputs);
-    ASSERT_EQ((*kernel)->inputs().size(), 1u);
-    EXPECT_EQ((*kernel)->inputs()[0].kind, DataKind::kLiquidations);
-  }
+  ExpectCatalogueGroup("liquidation", expected);
   const FeatureInfo* cascade = FindFeature("liq_cascade");
   ASSERT_NE(cascade, nullptr);
   auto values = cascade->Resolve({{"n", "3"}, {"window", "30s"}});

@@ -18,6 +18,7 @@
 namespace vigil {
 namespace {
 
+using testing_util::ExpectCatalogueGroup;
 using testing_util::ExpectEventPointInTime;
 using testing_util::ExpectEventStreamingEqualsBatch;
 using testing_util::LoadSharedEvents;
@@ -377,22 +378,7 @@ TEST(MicroCatalogueTest, EveryEntryBuildsFromDefaultsWithDocumentedNames) {
       {"trade_intensity", {"trade_count_1m", "trade_volume_1m", "trade_imbalance_1m"}},
       {"vpin", {"vpin_50"}},
   };
-  int in_group = 0;
-  for (const FeatureInfo& info : FeatureCatalogue()) in_group += info.group == "micro";
-  EXPECT_EQ(in_group, static_cast<int>(expected.size()));
-  for (const auto& [name, outputs] : expected) {
-    SCOPED_TRACE(name);
-    const FeatureInfo* info = FindFeature(name);
-    ASSERT_NE(info, nullptr);
-    EXPECT_EQ(info->group, "micro");
-    auto values = info->Resolve({});
-    ASSERT_TRUE(values.ok()) << values.status().ToString();
-    auto kernel = info->make(*values);
-    ASSERT_TRUE(kernel.ok()) << kernel.status().ToString();
-    EXPECT_EQ((*kernel)->output_names(), outputs);
-    ASSERT_EQ((*kernel)->inputs().size(), 1u);
-    EXPECT_EQ((*kernel)->inputs()[0].kind, info->kinds.at(0));
-  }
+  ExpectCatalogueGroup("micro", expected);
 }
 
 TEST(MicroCatalogueTest, ParametersReachTheNames) {

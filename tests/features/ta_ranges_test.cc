@@ -14,6 +14,7 @@ namespace {
 
 using testing_util::ExpectMatchesTtr;
 using testing_util::ExpectPointInTime;
+using testing_util::ExpectResetAndCloneStartFresh;
 using testing_util::ExpectStreamingEqualsBatch;
 using testing_util::RunKernel;
 using testing_util::SharedCandles;
@@ -73,26 +74,8 @@ TEST_P(RangeKernelTest, PointInTimeOnCryptoCandles) {
 
 TEST_P(RangeKernelTest, ResetForgetsAndCloneStartsFresh) {
   const std::vector<Bar>& bars = Ttrc().bars;
-  const std::vector<Bar> head(bars.begin(), bars.begin() + 300);
   std::unique_ptr<FeatureKernel> kernel = GetParam().make();
-  const auto first = RunKernel(*kernel, head);
-  std::unique_ptr<FeatureKernel> clone = kernel->Clone();  // of a kernel with state
-  EXPECT_EQ(clone->output_names(), kernel->output_names());
-  kernel->Reset();
-  const auto after_reset = RunKernel(*kernel, head);
-  const auto from_clone = RunKernel(*clone, head);
-  for (size_t bar = 0; bar < head.size(); ++bar) {
-    for (size_t column = 0; column < first[bar].size(); ++column) {
-      const double want = first[bar][column];
-      if (std::isnan(want)) {
-        EXPECT_TRUE(std::isnan(after_reset[bar][column]));
-        EXPECT_TRUE(std::isnan(from_clone[bar][column]));
-      } else {
-        EXPECT_EQ(after_reset[bar][column], want) << "bar " << bar;
-        EXPECT_EQ(from_clone[bar][column], want) << "bar " << bar;
-      }
-    }
-  }
+  ExpectResetAndCloneStartFresh(*kernel, std::vector<Bar>(bars.begin(), bars.begin() + 300));
 }
 
 INSTANTIATE_TEST_SUITE_P(

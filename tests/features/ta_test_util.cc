@@ -109,6 +109,27 @@ std::optional<std::vector<Bar>> TrySharedCandles(const std::string& relative_pat
   return std::move(*bars);
 }
 
+void ExpectResetAndCloneStartFresh(FeatureKernel& kernel, const std::vector<Bar>& bars) {
+  const auto first = RunKernel(kernel, bars);
+  std::unique_ptr<FeatureKernel> clone = kernel.Clone();  // of a kernel with state
+  EXPECT_EQ(clone->output_names(), kernel.output_names());
+  const auto from_clone = RunKernel(*clone, bars);
+  kernel.Reset();
+  const auto after_reset = RunKernel(kernel, bars);
+  for (size_t row = 0; row < bars.size(); ++row) {
+    for (size_t column = 0; column < first[row].size(); ++column) {
+      const double want = first[row][column];
+      for (double got : {from_clone[row][column], after_reset[row][column]}) {
+        if (std::isnan(want)) {
+          EXPECT_TRUE(std::isnan(got)) << "row " << row;
+        } else {
+          EXPECT_EQ(got, want) << "row " << row;
+        }
+      }
+    }
+  }
+}
+
 void ExpectMatchesTtr(const FeatureKernel& kernel) { ExpectMatchesTtr(kernel, Ttrc()); }
 
 void ExpectMatchesTtr(const FeatureKernel& kernel, const TtrFixture& fixture) {

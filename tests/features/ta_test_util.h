@@ -39,6 +39,10 @@ void ExpectMatchesTtr(const FeatureKernel& kernel);
 // The same check against another fixture's bars and columns (e.g. TtrcPrice()).
 void ExpectMatchesTtr(const FeatureKernel& kernel, const TtrFixture& fixture);
 
+// After Reset() a kernel replays `bars` exactly; Clone() of a kernel with state starts
+// fresh, with the same output names.
+void ExpectResetAndCloneStartFresh(FeatureKernel& kernel, const std::vector<Bar>& bars);
+
 // Streaming updates one bar at a time give bit-identical values to ComputeOverBars.
 void ExpectStreamingEqualsBatch(const FeatureKernel& kernel, const std::vector<Bar>& bars);
 
