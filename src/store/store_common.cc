@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <unordered_set>
+#include <utility>
 
 namespace vigil::store_internal {
 namespace {
@@ -253,6 +254,53 @@ Frame WidenFeatureSeries(std::span<const std::string> names, std::vector<Frame> 
     }
   }
   return wide;
+}
+
+std::string ModelLabel(std::string_view name, int64_t version) {
+  std::string label = "model '" + std::string(name) + "'";
+  if (version != 0) label += " version " + std::to_string(version);
+  return label;
+}
+
+Status CheckModelVersions(std::string_view name, std::span<const ModelVersionRow> rows) {
+  if (name.empty()) return InvalidArgument("empty model name");
+  VIGIL_RETURN_IF_ERROR(CheckText("model name", name));
+  std::unordered_set<int64_t> versions;
+  for (size_t index = 0; index < rows.size(); ++index) {
+    const ModelVersionRow& row = rows[index];
+    const std::string where =
+        "row " + std::to_string(index) + " (" + ModelLabel(row.name, row.version) + ")";
+    if (row.name != name) {
+      return InvalidArgument(where + " does not belong to " + ModelLabel(name));
+    }
+    if (row.version < 1) return InvalidArgument(where + ": version must be >= 1");
+    if (!versions.insert(row.version).second) {
+      return InvalidArgument(where + ": version " + std::to_string(row.version) + " appears twice");
+    }
+    if (row.config_json.empty()) return InvalidArgument(where + ": empty config_json");
+    if (row.metrics_json.empty()) return InvalidArgument(where + ": empty metrics_json");
+    const std::pair<std::string_view, const std::string*> texts[] = {
+        {"family", &row.family},
+        {"task", &row.task},
+        {"stage", &row.stage},
+        {"config_json", &row.config_json},
+        {"metrics_json", &row.metrics_json},
+        {"feature_set", &row.feature_set},
+        {"artifact_path", &row.artifact_path},
+        {"artifact_sha256", &row.artifact_sha256}};
+    for (const auto& [field, text] : texts) {
+      VIGIL_RETURN_IF_ERROR(CheckText(where + " " + std::string(field), *text));
+    }
+  }
+  return Status::Ok();
+}
+
+void SortModelVersions(std::vector<ModelVersionRow>* rows) {
+  std::sort(rows->begin(), rows->end(), [](const ModelVersionRow& a, const ModelVersionRow& b) {
+    // std::string compares as unsigned bytes (char_traits<char>::compare), like memcmp.
+    if (a.name != b.name) return a.name < b.name;
+    return a.version < b.version;
+  });
 }
 
 }  // namespace vigil::store_internal

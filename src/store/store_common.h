@@ -66,4 +66,17 @@ std::vector<int64_t> RowsToStore(const Frame& frame);
 // Precondition: names.size() == series.size(), names pass CheckFeatureNames.
 Frame WidenFeatureSeries(std::span<const std::string> names, std::vector<Frame> series);
 
+// --- Model versions (table model_versions) ---
+
+// "model 'trend' version 3" / "model 'trend'": names a model (and version) in messages.
+std::string ModelLabel(std::string_view name, int64_t version = 0);
+
+// InvalidArgument naming the row unless `rows` can replace the rows of model `name`:
+// the name is non-empty, every row has that name, a version >= 1 given once, non-empty
+// config_json and metrics_json, and all text is UTF-8 without NUL bytes.
+Status CheckModelVersions(std::string_view name, std::span<const ModelVersionRow> rows);
+
+// Orders rows by name (bytewise, independent of any database collation), then version.
+void SortModelVersions(std::vector<ModelVersionRow>* rows);
+
 }  // namespace vigil::store_internal

@@ -76,6 +76,29 @@ struct FeatureValues {
   Timestamp computed_at;  // stored with every value written
 };
 
+// One row of model_versions: the store's mirror of one version directory of the model
+// registry (the files are the source of truth). Text is UTF-8 without NUL bytes.
+struct ModelVersionRow {
+  std::string name;
+  int64_t version = 0;  // >= 1
+  std::string family;   // the model kind, e.g. "logistic"
+  std::string task;     // "classification", "anomaly", ...
+  // Comma-separated aliases pointing at it ("production,latest"), "" if none.
+  std::string stage;
+  // JSON text, stored as given (not parsed); must be non-empty.
+  std::string config_json = "{}";
+  std::string metrics_json = "{}";
+  std::string feature_set;      // "<set name>@<spec hash>"
+  std::string artifact_path;    // the version directory
+  std::string artifact_sha256;  // may be ""
+  // Absent = NULL in the table.
+  std::optional<Timestamp> train_from, train_to;
+  Timestamp created_at;
+  std::optional<Timestamp> promoted_at;
+
+  bool operator==(const ModelVersionRow&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -128,6 +151,21 @@ class Store {
   virtual Result<Frame> ReadFeatureValues(std::string_view instrument, std::string_view feature_set,
                                           int64_t version, std::span<const std::string> features,
                                           Timestamp from, Timestamp to) = 0;
+
+  // Replaces every row of model `name` in model_versions with `rows` (all of that name) in
+  // one transaction: the mirror of one model's directory. Versions not in `rows` are
+  // removed, other models are untouched, and an empty `rows` removes the model's rows.
+  // Every field is stored exactly as given (stage "" stays "", not the column default).
+  // InvalidArgument, before anything is written, for an empty name, a row of another name,
+  // a version < 1, a version given twice, an empty config_json or metrics_json (JSON is
+  // not parsed), or text that is not UTF-8 or holds a NUL byte; DatabaseError naming the
+  // model when the backend fails (the stored rows are then as they were).
+  virtual Status ReplaceModelVersions(std::string_view name,
+                                      std::span<const ModelVersionRow> rows) = 0;
+  // Stored rows of model `name` ("" = every model), sorted by name (bytewise), then
+  // version; empty for an unknown name. Read from one consistent snapshot. DatabaseError
+  // naming the model when the backend fails.
+  virtual Result<std::vector<ModelVersionRow>> ListModelVersions(std::string_view name) = 0;
 
   // Runs `sql` (one or more statements) outside any transaction; for migrations, tests
   // and maintenance.

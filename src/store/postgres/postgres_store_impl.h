@@ -3,6 +3,7 @@
 //   postgres_series.cc   Write() and Query(): the bulk paths (COPY in and out)
 //   postgres_catalog.cc  ListSeries(), Summarize(), Rejects()
 //   postgres_features.cc WriteFeatureValues(), ReadFeatureValues() (table feature_store)
+//   postgres_model_versions.cc ReplaceModelVersions(), ListModelVersions() (model_versions)
 // on top of postgres_handles.h (libpq owners) and postgres_copy.h (COPY data formats).
 // Tables are named without a schema, so the connection's search_path (for example
 // `?options=-csearch_path%3Dmy_schema` in the URL) decides where they live.
@@ -41,6 +42,9 @@ class PostgresStore final : public Store {
   Result<Frame> ReadFeatureValues(std::string_view instrument, std::string_view feature_set,
                                   int64_t version, std::span<const std::string> features,
                                   Timestamp from, Timestamp to) override;
+  Status ReplaceModelVersions(std::string_view name,
+                              std::span<const ModelVersionRow> rows) override;
+  Result<std::vector<ModelVersionRow>> ListModelVersions(std::string_view name) override;
   Status Execute(std::string_view sql) override;
   Result<int64_t> CountRows(std::string_view table) override;
 

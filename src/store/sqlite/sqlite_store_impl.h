@@ -3,6 +3,7 @@
 //   sqlite_series.cc   Write() and Query(): the bulk paths (reads via FrameSink)
 //   sqlite_catalog.cc  ListSeries(), Summarize(), Rejects()
 //   sqlite_features.cc WriteFeatureValues(), ReadFeatureValues() (table feature_store)
+//   sqlite_model_versions.cc ReplaceModelVersions(), ListModelVersions() (model_versions)
 // Thread-safety: one thread at a time (see Store).
 #pragma once
 
@@ -40,6 +41,9 @@ class SqliteStore final : public Store {
   Result<Frame> ReadFeatureValues(std::string_view instrument, std::string_view feature_set,
                                   int64_t version, std::span<const std::string> features,
                                   Timestamp from, Timestamp to) override;
+  Status ReplaceModelVersions(std::string_view name,
+                              std::span<const ModelVersionRow> rows) override;
+  Result<std::vector<ModelVersionRow>> ListModelVersions(std::string_view name) override;
   Status Execute(std::string_view sql) override;
   Result<int64_t> CountRows(std::string_view table) override;
 
