@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-format clang-tidy
   # libraries
   libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev zlib1g-dev
-  libsqlite3-dev sqlite3 libpq-dev libssl-dev
+  libsqlite3-dev sqlite3 libpq-dev libssl-dev libeigen3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # services started by the test suite (throwaway clusters on loopback)
@@ -24,7 +24,7 @@ for option in "$@"; do
     # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).
     --bench) packages+=(python3 python3-pandas python3-numpy r-base-core r-cran-ttr) ;;
     # Reference implementations that made the committed fixtures (scripts/fixtures/).
-    --fixtures) packages+=(r-base-core r-cran-ttr python3 python3-pandas python3-numpy) ;;
+    --fixtures) packages+=(r-base-core r-cran-ttr python3 python3-pandas python3-numpy python3-sklearn) ;;
     *) echo "install-deps: unknown option '$option' (--bench, --fixtures)" >&2; exit 2 ;;
   esac
 done

@@ -44,5 +44,6 @@ void AddIngestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_cod
 void AddDataCommands(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddSimulateCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddFeaturesCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddModelsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 
 }  // namespace vigil::cli

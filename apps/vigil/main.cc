@@ -48,6 +48,7 @@ int Run(int argc, char** argv) {
   AddDataCommands(app, globals, &exit_code);
   AddSimulateCommand(app, globals, &exit_code);
   AddFeaturesCommand(app, globals, &exit_code);
+  AddModelsCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -58,7 +59,8 @@ int Run(int argc, char** argv) {
     return kExitUsage;
   }
   if (app.get_subcommands().empty()) {
-    std::cerr << app.help() << "vigil: a command is required (ingest, data, simulate, features)\n";
+    std::cerr << app.help()
+              << "vigil: a command is required (ingest, data, simulate, features, models)\n";
     return kExitUsage;
   }
   return exit_code;
