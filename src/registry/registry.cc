@@ -253,14 +253,23 @@ Result<LoadedModel> ModelRegistry::Load(std::string_view reference) const {
   return loaded;
 }
 
-Status ModelRegistry::Promote(std::string_view name, int64_t version, std::string_view alias) {
-  VIGIL_RETURN_IF_ERROR(ValidateAlias(alias));
+Result<registry_internal::NameLock> ModelRegistry::LockVersion(std::string_view name,
+                                                               int64_t version) const {
   VIGIL_ASSIGN_OR_RETURN(std::vector<int64_t> versions, Versions(name));
+  if (versions.empty()) return NotFound("no model named '" + std::string(name) + "'");
+  VIGIL_ASSIGN_OR_RETURN(NameLock lock, NameLock::Acquire(dir_ / std::string(name)));
+  // Checked under the lock: a concurrent Delete may have removed it meanwhile.
+  VIGIL_ASSIGN_OR_RETURN(versions, Versions(name));
   if (!std::binary_search(versions.begin(), versions.end(), version)) {
     return NotFound("model '" + std::string(name) + "' has no version " + std::to_string(version));
   }
+  return lock;
+}
+
+Status ModelRegistry::Promote(std::string_view name, int64_t version, std::string_view alias) {
+  VIGIL_RETURN_IF_ERROR(ValidateAlias(alias));
   const fs::path name_dir = dir_ / std::string(name);
-  VIGIL_ASSIGN_OR_RETURN(NameLock lock, NameLock::Acquire(name_dir));
+  VIGIL_ASSIGN_OR_RETURN(NameLock lock, LockVersion(name, version));
   VIGIL_ASSIGN_OR_RETURN(AliasFile file, AliasFile::Read(name_dir));
   const std::string key(alias);
   const auto current = file.aliases.find(key);
@@ -293,12 +302,8 @@ Result<int64_t> ModelRegistry::Rollback(std::string_view name, std::string_view 
 }
 
 Status ModelRegistry::Delete(std::string_view name, int64_t version) {
-  VIGIL_ASSIGN_OR_RETURN(std::vector<int64_t> versions, Versions(name));
-  if (!std::binary_search(versions.begin(), versions.end(), version)) {
-    return NotFound("model '" + std::string(name) + "' has no version " + std::to_string(version));
-  }
   const fs::path name_dir = dir_ / std::string(name);
-  VIGIL_ASSIGN_OR_RETURN(NameLock lock, NameLock::Acquire(name_dir));
+  VIGIL_ASSIGN_OR_RETURN(NameLock lock, LockVersion(name, version));
   VIGIL_ASSIGN_OR_RETURN(AliasFile file, AliasFile::Read(name_dir));
   std::string holders;
   for (const auto& [alias, target] : file.aliases) {

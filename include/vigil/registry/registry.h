@@ -44,6 +44,10 @@
 
 namespace vigil {
 
+namespace registry_internal {
+class NameLock;
+}  // namespace registry_internal
+
 struct ManifestFeatureSet {
   std::string name;
   std::string spec_hash;              // 16 hex digits (spec.h)
@@ -134,6 +138,8 @@ class ModelRegistry {
 
  private:
   explicit ModelRegistry(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  // The per-name lock, taken once `version` of `name` is known to exist (NotFound otherwise).
+  Result<registry_internal::NameLock> LockVersion(std::string_view name, int64_t version) const;
   std::filesystem::path dir_;
 };
 
