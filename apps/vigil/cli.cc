@@ -48,6 +48,11 @@ Result<std::unique_ptr<Store>> OpenHomeStore(const GlobalOptions& options) {
   return OpenStore(DatabaseUrl(options), options.store);
 }
 
+Result<Timestamp> ParseTimeBound(const std::string& text, Timestamp fallback) {
+  if (text.empty()) return fallback;
+  return Timestamp::Parse(text);
+}
+
 int Fail(const Status& status, int code) {
   std::cerr << "vigil: " << status.ToString() << "\n";
   return code;

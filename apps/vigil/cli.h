@@ -8,6 +8,7 @@
 #include <string>
 
 #include "vigil/core/status.h"
+#include "vigil/core/timestamp.h"
 #include "vigil/store/store.h"
 
 namespace vigil::cli {
@@ -34,6 +35,8 @@ std::string DatabaseUrl(const GlobalOptions& options);
 // Creates the home directory (and models/) and opens the store.
 Result<std::unique_ptr<Store>> OpenHomeStore(const GlobalOptions& options);
 
+// A --from / --to option: `fallback` when empty, else a timestamp (ISO-8601 or epoch).
+Result<Timestamp> ParseTimeBound(const std::string& text, Timestamp fallback);
 // Prints "vigil: <message>" to stderr and returns `code`.
 int Fail(const Status& status, int code = kExitUsage);
 // Writes JSON to stdout on one line.

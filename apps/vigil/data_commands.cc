@@ -69,19 +69,14 @@ struct ExportArgs {
   std::string out;
 };
 
-Result<Timestamp> ParseBound(const std::string& text, Timestamp fallback) {
-  if (text.empty()) return fallback;
-  return Timestamp::Parse(text);
-}
-
 int RunExport(const GlobalOptions& globals, const ExportArgs& args) {
   auto kind = ParseDataKind(args.kind);
   if (!kind.ok()) return Fail(kind.status());
   auto instrument = Instrument::Parse(args.instrument);
   if (!instrument.ok()) return Fail(instrument.status());
-  auto from = ParseBound(args.from, Timestamp::Min());
+  auto from = ParseTimeBound(args.from, Timestamp::Min());
   if (!from.ok()) return Fail(from.status().WithContext("--from"));
-  auto to = ParseBound(args.to, Timestamp::Max());
+  auto to = ParseTimeBound(args.to, Timestamp::Max());
   if (!to.ok()) return Fail(to.status().WithContext("--to"));
   auto store = OpenHomeStore(globals);
   if (!store.ok()) return Fail(store.status());

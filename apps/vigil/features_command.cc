@@ -155,23 +155,16 @@ Result<Inputs> ReadInputFile(const ComputeArgs& args, const FeatureEngine& engin
   return inputs;
 }
 
-Result<Timestamp> ParseBound(const std::string& text, Timestamp fallback, const char* flag) {
-  if (text.empty()) return fallback;
-  Result<Timestamp> t = Timestamp::Parse(text);
-  if (!t.ok()) return t.status().WithContext(flag);
-  return t;
-}
-
 int RunCompute(const GlobalOptions& globals, const ComputeArgs& args) {
   if (args.input.empty() == args.instrument.empty()) {
     return Fail(InvalidArgument("give exactly one of --input FILE or --instrument venue:symbol"));
   }
   auto spec = ResolveSpec(args);
   if (!spec.ok()) return Fail(spec.status());
-  auto from = ParseBound(args.from, Timestamp::Min(), "--from");
-  if (!from.ok()) return Fail(from.status());
-  auto to = ParseBound(args.to, Timestamp::Max(), "--to");
-  if (!to.ok()) return Fail(to.status());
+  auto from = ParseTimeBound(args.from, Timestamp::Min());
+  if (!from.ok()) return Fail(from.status().WithContext("--from"));
+  auto to = ParseTimeBound(args.to, Timestamp::Max());
+  if (!to.ok()) return Fail(to.status().WithContext("--to"));
   // The engine's streams do not depend on the base step; build once to learn them.
   auto probe = FeatureEngine::Create(*spec, {.base_step_ns = 1});
   if (!probe.ok()) return Fail(probe.status());
