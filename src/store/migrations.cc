@@ -154,6 +154,26 @@ constexpr std::string_view kMlTablesSql[] = {
   created_at {BIGINT} NOT NULL))",
 };
 
+// Migration 3. Migration 2's training_jobs had no queued_at and a NOT NULL started_at,
+// so a queued job could not be stored. Nothing wrote to the table before this migration,
+// so it is dropped and recreated rather than altered (SQLite cannot relax NOT NULL).
+constexpr std::string_view kTrainingJobsSql[] = {
+    "DROP TABLE IF EXISTS training_jobs",
+    R"(CREATE TABLE training_jobs (
+  job_id {ID_PK},
+  model_name {TEXT} NOT NULL,
+  status {TEXT} NOT NULL,
+  trigger_reason {TEXT} NOT NULL DEFAULT 'manual',
+  config_json {TEXT} NOT NULL DEFAULT '{}',
+  metrics_json {TEXT} NOT NULL DEFAULT '{}',
+  model_version {BIGINT},
+  error {TEXT} NOT NULL DEFAULT '',
+  queued_at {BIGINT} NOT NULL,
+  started_at {BIGINT},
+  finished_at {BIGINT}))",
+    "CREATE INDEX training_jobs_by_model ON training_jobs (model_name, job_id)",
+};
+
 void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
   size_t pos = 0;
   while ((pos = text->find(from, pos)) != std::string::npos) {
@@ -216,9 +236,13 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
   Migration ml{2, "ML tables: models, jobs, features, predictions, alerts, monitoring", {}};
   for (std::string_view sql : kMlTablesSql) ml.statements.push_back(RenderSql(sql, dialect));
 
+  Migration jobs{3, "training_jobs: queued_at, nullable started_at", {}};
+  for (std::string_view sql : kTrainingJobsSql) jobs.statements.push_back(RenderSql(sql, dialect));
+
   std::vector<Migration> all;
   all.push_back(std::move(market));
   all.push_back(std::move(ml));
+  all.push_back(std::move(jobs));
   return all;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <unordered_set>
@@ -301,6 +302,33 @@ void SortModelVersions(std::vector<ModelVersionRow>* rows) {
     if (a.name != b.name) return a.name < b.name;
     return a.version < b.version;
   });
+}
+
+std::string TrainingJobLabel(int64_t job_id, std::string_view model_name) {
+  std::string label = "training job";
+  if (job_id != 0) label += " " + std::to_string(job_id);
+  return label + " of " + ModelLabel(model_name);
+}
+
+Status CheckTrainingJob(const TrainingJobRow& row) {
+  constexpr std::string_view kStatuses[] = {"queued", "running", "succeeded", "failed"};
+  if (row.model_name.empty()) return InvalidArgument("empty model_name");
+  VIGIL_RETURN_IF_ERROR(CheckText("model_name", row.model_name));
+  if (std::ranges::find(kStatuses, row.status) == std::end(kStatuses)) {
+    VIGIL_RETURN_IF_ERROR(CheckText("status", row.status));
+    return InvalidArgument("status '" + row.status +
+                           "' is not queued, running, succeeded or failed");
+  }
+  if (row.trigger_reason.empty()) return InvalidArgument("empty trigger_reason");
+  if (row.config_json.empty()) return InvalidArgument("empty config_json");
+  if (row.metrics_json.empty()) return InvalidArgument("empty metrics_json");
+  const std::pair<std::string_view, const std::string*> texts[] = {
+      {"trigger_reason", &row.trigger_reason},
+      {"config_json", &row.config_json},
+      {"metrics_json", &row.metrics_json},
+      {"error", &row.error}};
+  for (const auto& [field, text] : texts) VIGIL_RETURN_IF_ERROR(CheckText(field, *text));
+  return Status::Ok();
 }
 
 }  // namespace vigil::store_internal

@@ -79,4 +79,17 @@ Status CheckModelVersions(std::string_view name, std::span<const ModelVersionRow
 // Orders rows by name (bytewise, independent of any database collation), then version.
 void SortModelVersions(std::vector<ModelVersionRow>* rows);
 
+// --- Training jobs (table training_jobs) ---
+
+// "training job 7 of model 'trend'" / "training job of model 'trend'" (job_id 0, not yet
+// inserted): names a job in messages.
+std::string TrainingJobLabel(int64_t job_id, std::string_view model_name);
+
+// InvalidArgument naming the field unless `row` can be stored in training_jobs: non-empty
+// model_name, trigger_reason, config_json and metrics_json, a status of "queued",
+// "running", "succeeded" or "failed", and all text UTF-8 without NUL bytes. The caller
+// adds the context naming the job. row.job_id is not checked (Insert ignores it; Update
+// reports an unknown one).
+Status CheckTrainingJob(const TrainingJobRow& row);
+
 }  // namespace vigil::store_internal

@@ -13,11 +13,13 @@
 namespace vigil {
 namespace {
 
-// "CREATE TABLE IF NOT EXISTS <table> (...)" among `statements`, or "".
+// "CREATE TABLE [IF NOT EXISTS] <table> (...)" among `statements`, or "".
 std::string CreateTableOf(const std::vector<std::string>& statements, const std::string& table) {
-  const std::string prefix = "CREATE TABLE IF NOT EXISTS " + table + " (";
-  for (const std::string& sql : statements) {
-    if (sql.rfind(prefix, 0) == 0) return sql;
+  for (const std::string& prefix :
+       {"CREATE TABLE IF NOT EXISTS " + table + " (", "CREATE TABLE " + table + " ("}) {
+    for (const std::string& sql : statements) {
+      if (sql.rfind(prefix, 0) == 0) return sql;
+    }
   }
   return "";
 }
@@ -50,9 +52,9 @@ TEST_P(MigrationsTest, LeavesNoPlaceholders) {
   }
 }
 
-TEST_P(MigrationsTest, VersionsIncreaseFromOneToTwo) {
+TEST_P(MigrationsTest, VersionsIncreaseFromOneToThree) {
   std::vector<Migration> migrations = Migrations(dialect());
-  ASSERT_EQ(migrations.size(), 2u);
+  ASSERT_EQ(migrations.size(), 3u);
   int previous = 0;
   for (const Migration& migration : migrations) {
     EXPECT_GT(migration.version, previous);
@@ -61,7 +63,7 @@ TEST_P(MigrationsTest, VersionsIncreaseFromOneToTwo) {
     previous = migration.version;
   }
   EXPECT_EQ(migrations.front().version, 1);
-  EXPECT_EQ(migrations.back().version, 2);
+  EXPECT_EQ(migrations.back().version, 3);
 }
 
 TEST_P(MigrationsTest, CreatesATableForEveryKind) {
@@ -103,11 +105,33 @@ TEST_P(MigrationsTest, KeysMarketTablesBySeriesTimeAndKeyFields) {
 }
 
 TEST_P(MigrationsTest, CreatesTheMlTables) {
-  const std::vector<std::string> statements = TrimmedStatements(Migrations(dialect()).back());
+  const std::vector<std::string> statements = TrimmedStatements(Migrations(dialect()).at(1));
   for (const char* table : {"model_versions", "training_jobs", "feature_store", "predictions",
                             "alerts", "drift_monitoring", "performance_metrics"}) {
     EXPECT_FALSE(CreateTableOf(statements, table).empty()) << table;
   }
+}
+
+// Migration 3 replaces migration 2's training_jobs (started_at NOT NULL, no queued_at).
+TEST_P(MigrationsTest, RecreatesTrainingJobsWithQueuedAtAndANullableStartedAt) {
+  const Migration migration = Migrations(dialect()).at(2);
+  EXPECT_EQ(migration.version, 3);
+  EXPECT_EQ(migration.name, "training_jobs: queued_at, nullable started_at");
+  const std::vector<std::string> statements = TrimmedStatements(migration);
+  ASSERT_EQ(statements.size(), 3u);
+  EXPECT_EQ(statements[0], "DROP TABLE IF EXISTS training_jobs");
+  const Dialect& d = dialect();
+  const std::string expected =
+      "CREATE TABLE training_jobs (\n  job_id " + d.id_pk + ",\n  model_name " + d.text +
+      " NOT NULL,\n  status " + d.text + " NOT NULL,\n  trigger_reason " + d.text +
+      " NOT NULL DEFAULT 'manual',\n  config_json " + d.text +
+      " NOT NULL DEFAULT '{}',\n  metrics_json " + d.text +
+      " NOT NULL DEFAULT '{}',\n  model_version " + d.bigint + ",\n  error " + d.text +
+      " NOT NULL DEFAULT '',\n  queued_at " + d.bigint + " NOT NULL,\n  started_at " + d.bigint +
+      ",\n  finished_at " + d.bigint + ")";
+  EXPECT_EQ(statements[1], expected);
+  EXPECT_EQ(statements[2],
+            "CREATE INDEX training_jobs_by_model ON training_jobs (model_name, job_id)");
 }
 
 TEST_P(MigrationsTest, UsesOnlyItsOwnDialectsTypes) {
@@ -146,6 +170,85 @@ TEST(TableNameTest, NamesTablesAfterKinds) {
   EXPECT_EQ(TableName(DataKind::kCandles), "candles");
   EXPECT_EQ(TableName(DataKind::kOrderBook), "orderbook");
   EXPECT_EQ(TableName(DataKind::kLiquidations), "liquidations");
+}
+
+// Runs every statement of `migration` on `db`, recording failures.
+void ExecuteMigration(sqlite3* db, const Migration& migration) {
+  for (const std::string& sql : migration.statements) {
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << "migration " << migration.version << ": "
+                             << (error != nullptr ? error : "") << "\n"
+                             << sql;
+    sqlite3_free(error);
+  }
+}
+
+// Column names of `table`, in order, with " NOT NULL" after the required ones.
+std::vector<std::string> ColumnsOf(sqlite3* db, const std::string& table) {
+  std::vector<std::string> columns;
+  sqlite3_stmt* stmt = nullptr;
+  const std::string sql = "SELECT name, \"notnull\" FROM pragma_table_info('" + table + "')";
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string column = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    if (sqlite3_column_int(stmt, 1) != 0) column += " NOT NULL";
+    columns.push_back(column);
+  }
+  sqlite3_finalize(stmt);
+  return columns;
+}
+
+// A database at version 2, holding a job in the old training_jobs, takes migration 3.
+TEST(SqliteMigrationsTest, UpgradesTrainingJobsFromVersionTwo) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(":memory:", &raw), SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
+  const std::vector<Migration> migrations = Migrations(SqliteDialect());
+  ASSERT_EQ(migrations.size(), 3u);
+  ExecuteMigration(db.get(), migrations[0]);
+  ExecuteMigration(db.get(), migrations[1]);
+  EXPECT_EQ(ColumnsOf(db.get(), "training_jobs"),
+            (std::vector<std::string>{"job_id", "model_name NOT NULL", "status NOT NULL",
+                                      "trigger_reason NOT NULL", "config_json NOT NULL",
+                                      "metrics_json NOT NULL", "model_version", "error",
+                                      "started_at NOT NULL", "finished_at"}));
+  ASSERT_EQ(sqlite3_exec(db.get(),
+                         "INSERT INTO training_jobs (model_name, status, started_at) "
+                         "VALUES ('old', 'running', 1)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+
+  ExecuteMigration(db.get(), migrations[2]);
+  EXPECT_EQ(ColumnsOf(db.get(), "training_jobs"),
+            (std::vector<std::string>{"job_id", "model_name NOT NULL", "status NOT NULL",
+                                      "trigger_reason NOT NULL", "config_json NOT NULL",
+                                      "metrics_json NOT NULL", "model_version", "error NOT NULL",
+                                      "queued_at NOT NULL", "started_at", "finished_at"}));
+  // A queued job (no started_at) fits now, and takes the column defaults.
+  ASSERT_EQ(sqlite3_exec(db.get(),
+                         "INSERT INTO training_jobs (model_name, status, queued_at) "
+                         "VALUES ('new', 'queued', 2)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(),
+                               "SELECT group_concat(model_name || '|' || trigger_reason || '|' || "
+                               "config_json || '|' || metrics_json || '|' || error, ';') FROM "
+                               "training_jobs",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  // The old job went with the old table.
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "new|manual|{}|{}|");
+  sqlite3_finalize(stmt);
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(),
+                               "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = "
+                               "'training_jobs_by_model'",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW) << "no index training_jobs_by_model";
+  sqlite3_finalize(stmt);
 }
 
 // Every SQLite statement is valid SQL: run them all on an in-memory database.

@@ -119,10 +119,10 @@ TEST_P(StoreConformanceTest, ReportsBackendAndUrl) {
   EXPECT_EQ(url.rfind(GetParam() == "sqlite" ? "sqlite:" : "postgres", 0), 0u) << url;
 }
 
-TEST_P(StoreConformanceTest, MigratesToVersionTwoWithEveryTable) {
+TEST_P(StoreConformanceTest, MigratesToTheLatestVersionWithEveryTable) {
   Result<int> version = store_->SchemaVersion();
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(*version, 3);
   Result<std::vector<std::string>> tables = store_->ListTables();
   ASSERT_TRUE(tables.ok()) << tables.status().ToString();
   for (const char* table :

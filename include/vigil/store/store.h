@@ -99,6 +99,27 @@ struct ModelVersionRow {
   bool operator==(const ModelVersionRow&) const = default;
 };
 
+// One row of training_jobs: a training job's life, queued -> running -> succeeded | failed.
+// Text is UTF-8 without NUL bytes.
+struct TrainingJobRow {
+  int64_t job_id = 0;  // assigned by InsertTrainingJob (>= 1)
+  std::string model_name;
+  // "queued", "running", "succeeded" or "failed".
+  std::string status = "queued";
+  // Why the job ran: "manual", "schedule", "drift: <detail>", ...; non-empty.
+  std::string trigger_reason = "manual";
+  // JSON text, stored as given (not parsed); non-empty.
+  std::string config_json = "{}";
+  std::string metrics_json = "{}";
+  std::optional<int64_t> model_version;  // the registered version, once known
+  std::string error;                     // why it failed; "" otherwise
+  Timestamp queued_at;
+  // Absent = NULL in the table.
+  std::optional<Timestamp> started_at, finished_at;
+
+  bool operator==(const TrainingJobRow&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -166,6 +187,19 @@ class Store {
   // version; empty for an unknown name. Read from one consistent snapshot. DatabaseError
   // naming the model when the backend fails.
   virtual Result<std::vector<ModelVersionRow>> ListModelVersions(std::string_view name) = 0;
+
+  // Inserts `row` into training_jobs (row.job_id is ignored) and returns its new job_id,
+  // increasing across calls. InvalidArgument, before anything is written, for an empty
+  // model_name, trigger_reason, config_json or metrics_json, a status outside the four
+  // above, or text that is not UTF-8 or holds a NUL byte; DatabaseError otherwise.
+  virtual Result<int64_t> InsertTrainingJob(const TrainingJobRow& row) = 0;
+  // Overwrites every column of the job row.job_id with `row` (one statement). The same
+  // InvalidArgument checks; NotFound naming the id when no such job exists.
+  virtual Status UpdateTrainingJob(const TrainingJobRow& row) = 0;
+  // Jobs of `model_name` ("" = every model), newest first (by job_id), at most `limit`
+  // (<= 0 = all). Read from one consistent snapshot.
+  virtual Result<std::vector<TrainingJobRow>> ListTrainingJobs(std::string_view model_name,
+                                                               int64_t limit) = 0;
 
   // Runs `sql` (one or more statements) outside any transaction; for migrations, tests
   // and maintenance.

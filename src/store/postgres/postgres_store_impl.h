@@ -4,6 +4,8 @@
 //   postgres_catalog.cc  ListSeries(), Summarize(), Rejects()
 //   postgres_features.cc WriteFeatureValues(), ReadFeatureValues() (table feature_store)
 //   postgres_model_versions.cc ReplaceModelVersions(), ListModelVersions() (model_versions)
+//   postgres_training_jobs.cc  InsertTrainingJob(), UpdateTrainingJob(), ListTrainingJobs()
+//                              (training_jobs)
 // on top of postgres_handles.h (libpq owners) and postgres_copy.h (COPY data formats).
 // Tables are named without a schema, so the connection's search_path (for example
 // `?options=-csearch_path%3Dmy_schema` in the URL) decides where they live.
@@ -45,6 +47,10 @@ class PostgresStore final : public Store {
   Status ReplaceModelVersions(std::string_view name,
                               std::span<const ModelVersionRow> rows) override;
   Result<std::vector<ModelVersionRow>> ListModelVersions(std::string_view name) override;
+  Result<int64_t> InsertTrainingJob(const TrainingJobRow& row) override;
+  Status UpdateTrainingJob(const TrainingJobRow& row) override;
+  Result<std::vector<TrainingJobRow>> ListTrainingJobs(std::string_view model_name,
+                                                       int64_t limit) override;
   Status Execute(std::string_view sql) override;
   Result<int64_t> CountRows(std::string_view table) override;
 

@@ -4,6 +4,8 @@
 //   sqlite_catalog.cc  ListSeries(), Summarize(), Rejects()
 //   sqlite_features.cc WriteFeatureValues(), ReadFeatureValues() (table feature_store)
 //   sqlite_model_versions.cc ReplaceModelVersions(), ListModelVersions() (model_versions)
+//   sqlite_training_jobs.cc  InsertTrainingJob(), UpdateTrainingJob(), ListTrainingJobs()
+//                            (training_jobs)
 // Thread-safety: one thread at a time (see Store).
 #pragma once
 
@@ -44,6 +46,10 @@ class SqliteStore final : public Store {
   Status ReplaceModelVersions(std::string_view name,
                               std::span<const ModelVersionRow> rows) override;
   Result<std::vector<ModelVersionRow>> ListModelVersions(std::string_view name) override;
+  Result<int64_t> InsertTrainingJob(const TrainingJobRow& row) override;
+  Status UpdateTrainingJob(const TrainingJobRow& row) override;
+  Result<std::vector<TrainingJobRow>> ListTrainingJobs(std::string_view model_name,
+                                                       int64_t limit) override;
   Status Execute(std::string_view sql) override;
   Result<int64_t> CountRows(std::string_view table) override;
 
