@@ -120,6 +120,17 @@ Forecaster* AsForecaster(Model* model) {
                                                               : nullptr;
 }
 
+const Classifier* AsClassifier(const Model* model) {
+  return AsClassifier(const_cast<Model*>(model));  // the same object, handed back const
+}
+const Regressor* AsRegressor(const Model* model) { return AsRegressor(const_cast<Model*>(model)); }
+const AnomalyDetector* AsAnomalyDetector(const Model* model) {
+  return AsAnomalyDetector(const_cast<Model*>(model));
+}
+const Forecaster* AsForecaster(const Model* model) {
+  return AsForecaster(const_cast<Model*>(model));
+}
+
 namespace {
 
 struct KindEntry {

@@ -163,7 +163,12 @@ TEST(ModelDowncastTest, ByTask) {
   EXPECT_EQ(AsForecaster(&logistic), nullptr);
   EXPECT_EQ(AsAnomalyDetector(&zscore), &zscore);
   EXPECT_EQ(AsClassifier(&zscore), nullptr);
-  EXPECT_EQ(AsClassifier(nullptr), nullptr);
+  EXPECT_EQ(AsClassifier(static_cast<Model*>(nullptr)), nullptr);
+  // The const overloads return the same objects.
+  const Model& const_logistic = logistic;
+  EXPECT_EQ(AsClassifier(&const_logistic), &logistic);
+  EXPECT_EQ(AsAnomalyDetector(&const_logistic), nullptr);
+  EXPECT_EQ(AsClassifier(static_cast<const Model*>(nullptr)), nullptr);
 }
 
 }  // namespace

@@ -17,6 +17,10 @@
 //   "tol"           stop when half the squared Newton decrement g'H^-1g/2 falls below
 //                   tol * max(1, |objective|), >= 0 (default 1e-10)
 //   "class_weight"  "none" or "balanced" (n / (2 * count of the class), scikit-learn's)
+//   "standardize"   fit on columns centred and scaled to unit population standard
+//                   deviation (scikit-learn's StandardScaler before the fit), then fold
+//                   the scaling back into the coefficients, which stay on the raw scale;
+//                   the penalty then treats every feature alike (default false)
 // Inputs: labels in {0, 1}, both present; weights >= 0; NaN or infinite features are
 // InvalidArgument. Weights file: <dir>/logistic.json.
 // Thread-safety: as for every Model (const methods concurrent, Fit/LoadWeights exclusive).
@@ -42,6 +46,7 @@ struct LogisticRegressionOptions {
   int max_iter = 100;         // Newton iterations, >= 1
   double tol = 1e-10;         // convergence on the Newton decrement, >= 0
   ClassWeight class_weight = ClassWeight::kNone;
+  bool standardize = false;  // fit on standardized columns (coefficients stay raw-scale)
 
   Status Validate() const;
   // From the kind's JSON configuration (InvalidArgument naming an unknown key or bad value).

@@ -152,6 +152,10 @@ Classifier* AsClassifier(Model* model);
 Regressor* AsRegressor(Model* model);
 AnomalyDetector* AsAnomalyDetector(Model* model);
 Forecaster* AsForecaster(Model* model);
+const Classifier* AsClassifier(const Model* model);
+const Regressor* AsRegressor(const Model* model);
+const AnomalyDetector* AsAnomalyDetector(const Model* model);
+const Forecaster* AsForecaster(const Model* model);
 
 // --- the kind factory ---
 
