@@ -20,3 +20,15 @@ echo "   each bar, liquidations and funding), saved to feature_store: $home/btc_
   --out "$home/btc_features.csv" --save
 echo "   last rows, first columns:"
 tail -n 3 "$home/btc_features.csv" | cut -d, -f1-7
+echo
+examples="$(cd "$(dirname "$0")/.." && pwd)/examples/training"
+echo "== training (docs/training.md): walk-forward validation, registry, promotion gate"
+"$vigil" --home "$home" train --config "$examples/btc_direction.yaml"
+"$vigil" --home "$home" train --config "$examples/btc_anomaly.yaml"
+echo
+echo "== the scheduler runs a triggered retrain, as monitoring does on drift"
+"$vigil" --home "$home" scheduler run --config "$examples/scheduler.yaml" \
+  --trigger btc_direction_6h --max-runs 1
+echo
+echo "== the registry (vigil models list)"
+"$vigil" --home "$home" models list

@@ -48,6 +48,10 @@ Result<std::unique_ptr<Store>> OpenHomeStore(const GlobalOptions& options) {
   return OpenStore(DatabaseUrl(options), options.store);
 }
 
+Result<ModelRegistry> OpenHomeRegistry(const GlobalOptions& options) {
+  return ModelRegistry::Open(std::filesystem::path(options.home) / "models");
+}
+
 Result<Timestamp> ParseTimeBound(const std::string& text, Timestamp fallback) {
   if (text.empty()) return fallback;
   return Timestamp::Parse(text);

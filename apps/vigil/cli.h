@@ -9,12 +9,15 @@
 
 #include "vigil/core/status.h"
 #include "vigil/core/timestamp.h"
+#include "vigil/registry/registry.h"
 #include "vigil/store/store.h"
 
 namespace vigil::cli {
 
 // Exit code for usage errors and failures where nothing was done.
 inline constexpr int kExitUsage = 2;
+// Exit code for partial success (some rows rejected, some scheduled jobs failed).
+inline constexpr int kExitPartial = 3;
 
 struct GlobalOptions {
   std::string home = "./vigil-data";  // --home / VIGIL_HOME
@@ -35,6 +38,9 @@ std::string DatabaseUrl(const GlobalOptions& options);
 // Creates the home directory (and models/) and opens the store.
 Result<std::unique_ptr<Store>> OpenHomeStore(const GlobalOptions& options);
 
+// The model registry in <home>/models.
+Result<ModelRegistry> OpenHomeRegistry(const GlobalOptions& options);
+
 // A --from / --to option: `fallback` when empty, else a timestamp (ISO-8601 or epoch).
 Result<Timestamp> ParseTimeBound(const std::string& text, Timestamp fallback);
 // Prints "vigil: <message>" to stderr and returns `code`.
@@ -48,5 +54,7 @@ void AddDataCommands(CLI::App& app, const GlobalOptions& globals, int* exit_code
 void AddSimulateCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddFeaturesCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddModelsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddTrainCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddSchedulerCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 
 }  // namespace vigil::cli

@@ -24,8 +24,6 @@
 namespace vigil::cli {
 namespace {
 
-constexpr int kExitPartial = 3;
-
 struct ComputeArgs {
   std::string input;
   std::string format = "auto";
@@ -155,6 +153,26 @@ Result<Inputs> ReadInputFile(const ComputeArgs& args, const FeatureEngine& engin
   return inputs;
 }
 
+// A computed feature table and where it came from.
+struct Computed {
+  std::string instrument;
+  int64_t rejected = 0;  // rows of --input quarantined while reading
+  Frame table;
+};
+
+Result<Computed> ComputeFromFile(const ComputeArgs& args, const FeatureSetSpec& spec,
+                                 Timestamp from, Timestamp to) {
+  // The engine's streams do not depend on the base step; build once to learn them.
+  VIGIL_ASSIGN_OR_RETURN(FeatureEngine probe, FeatureEngine::Create(spec, {.base_step_ns = 1}));
+  VIGIL_ASSIGN_OR_RETURN(Inputs inputs, ReadInputFile(args, probe, spec.driver));
+  VIGIL_ASSIGN_OR_RETURN(
+      FeatureEngine engine,
+      FeatureEngine::Create(spec, {.base_step_ns = inputs.loaded.candle_step_ns}));
+  VIGIL_ASSIGN_OR_RETURN(Frame all, ComputeFeatures(engine, inputs.loaded.pointers()));
+  // Rows before --from were computed for warm-up only.
+  return Computed{inputs.instrument, inputs.rejected, all.Slice(from, to).ToFrame()};
+}
+
 int RunCompute(const GlobalOptions& globals, const ComputeArgs& args) {
   if (args.input.empty() == args.instrument.empty()) {
     return Fail(InvalidArgument("give exactly one of --input FILE or --instrument venue:symbol"));
@@ -165,35 +183,21 @@ int RunCompute(const GlobalOptions& globals, const ComputeArgs& args) {
   if (!from.ok()) return Fail(from.status().WithContext("--from"));
   auto to = ParseTimeBound(args.to, Timestamp::Max());
   if (!to.ok()) return Fail(to.status().WithContext("--to"));
-  // The engine's streams do not depend on the base step; build once to learn them.
-  auto probe = FeatureEngine::Create(*spec, {.base_step_ns = 1});
-  if (!probe.ok()) return Fail(probe.status());
   std::unique_ptr<Store> store;
-  Result<Inputs> inputs = InvalidArgument("no input");
+  Result<Computed> computed = InvalidArgument("no input");
   if (!args.input.empty()) {
-    inputs = ReadInputFile(args, *probe, spec->driver);
+    computed = ComputeFromFile(args, *spec, *from, *to);
   } else {
     auto opened = OpenHomeStore(globals);
     if (!opened.ok()) return Fail(opened.status());
     store = std::move(*opened);
-    Inputs loaded;
-    loaded.instrument = args.instrument;
-    auto streams = LoadStreams(*store, args.instrument, probe->streams(), args.timeframe, *to);
-    if (!streams.ok()) return Fail(streams.status());
-    loaded.loaded = std::move(*streams);
-    if (loaded.loaded.streams[0].size() == 0) {
-      return Fail(NotFound("no " + std::string(KindName(spec->driver)) + " stored for " +
-                           args.instrument + " (see `vigil data summary`)"));
-    }
-    inputs = std::move(loaded);
+    auto stored = ComputeStoredFeatures(*store, args.instrument, *spec, args.timeframe, *from, *to);
+    if (stored.ok()) computed = Computed{args.instrument, 0, std::move(stored->table)};
+    if (!stored.ok()) computed = stored.status();
   }
-  if (!inputs.ok()) return Fail(inputs.status());
-  auto engine = FeatureEngine::Create(*spec, {.base_step_ns = inputs->loaded.candle_step_ns});
-  if (!engine.ok()) return Fail(engine.status());
-  auto computed = ComputeFeatures(*engine, inputs->loaded.pointers());
   if (!computed.ok()) return Fail(computed.status());
-  // Rows before --from were computed for warm-up only.
-  const std::optional<Frame> table = computed->Slice(*from, *to).ToFrame();
+  const Computed* inputs = &*computed;
+  const std::optional<Frame> table = std::move(computed->table);
   const std::string csv = FeatureCsv(*table);
   const bool to_stdout = args.out == "-";
   if (to_stdout) {

@@ -49,6 +49,8 @@ int Run(int argc, char** argv) {
   AddSimulateCommand(app, globals, &exit_code);
   AddFeaturesCommand(app, globals, &exit_code);
   AddModelsCommand(app, globals, &exit_code);
+  AddTrainCommand(app, globals, &exit_code);
+  AddSchedulerCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -60,7 +62,8 @@ int Run(int argc, char** argv) {
   }
   if (app.get_subcommands().empty()) {
     std::cerr << app.help()
-              << "vigil: a command is required (ingest, data, simulate, features, models)\n";
+              << "vigil: a command is required (ingest, data, simulate, features, models, train, "
+                 "scheduler)\n";
     return kExitUsage;
   }
   return exit_code;

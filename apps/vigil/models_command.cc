@@ -11,10 +11,6 @@
 namespace vigil::cli {
 namespace {
 
-Result<ModelRegistry> OpenRegistry(const GlobalOptions& globals) {
-  return ModelRegistry::Open(std::filesystem::path(globals.home) / "models");
-}
-
 // Brings the store's model_versions rows of `name` in line with the files. The files are
 // the source of truth, so a failure here is a warning (fixed by `vigil models sync`).
 void Mirror(const GlobalOptions& globals, const ModelRegistry& registry, const std::string& name) {
@@ -27,7 +23,7 @@ void Mirror(const GlobalOptions& globals, const ModelRegistry& registry, const s
 }
 
 int RunSync(const GlobalOptions& globals) {
-  auto registry = OpenRegistry(globals);
+  auto registry = OpenHomeRegistry(globals);
   if (!registry.ok()) return Fail(registry.status());
   auto store = OpenHomeStore(globals);
   if (!store.ok()) return Fail(store.status());
@@ -78,7 +74,7 @@ nlohmann::ordered_json ModelJson(const ModelRegistry& registry, const std::strin
 }
 
 int RunList(const GlobalOptions& globals) {
-  auto registry = OpenRegistry(globals);
+  auto registry = OpenHomeRegistry(globals);
   if (!registry.ok()) return Fail(registry.status());
   auto names = registry->Names();
   if (!names.ok()) return Fail(names.status());
@@ -109,7 +105,7 @@ int RunList(const GlobalOptions& globals) {
 }
 
 int RunShow(const GlobalOptions& globals, const std::string& reference) {
-  auto registry = OpenRegistry(globals);
+  auto registry = OpenHomeRegistry(globals);
   if (!registry.ok()) return Fail(registry.status());
   auto manifest = registry->Show(reference);
   if (!manifest.ok()) return Fail(manifest.status());
@@ -123,7 +119,7 @@ int RunShow(const GlobalOptions& globals, const std::string& reference) {
 
 int RunPromote(const GlobalOptions& globals, const std::string& name, int64_t version,
                const std::string& alias) {
-  auto registry = OpenRegistry(globals);
+  auto registry = OpenHomeRegistry(globals);
   if (!registry.ok()) return Fail(registry.status());
   const Status status = registry->Promote(name, version, alias);
   if (!status.ok()) return Fail(status);
@@ -137,7 +133,7 @@ int RunPromote(const GlobalOptions& globals, const std::string& name, int64_t ve
 }
 
 int RunRollback(const GlobalOptions& globals, const std::string& name) {
-  auto registry = OpenRegistry(globals);
+  auto registry = OpenHomeRegistry(globals);
   if (!registry.ok()) return Fail(registry.status());
   auto version = registry->Rollback(name, "production");
   if (!version.ok()) return Fail(version.status());
@@ -153,7 +149,7 @@ int RunRollback(const GlobalOptions& globals, const std::string& name) {
 int RunDelete(const GlobalOptions& globals, const std::string& reference) {
   auto parsed = ParseVersionRef(reference);
   if (!parsed.ok()) return Fail(parsed.status());
-  auto registry = OpenRegistry(globals);
+  auto registry = OpenHomeRegistry(globals);
   if (!registry.ok()) return Fail(registry.status());
   const Status status = registry->Delete(parsed->first, parsed->second);
   if (!status.ok()) return Fail(status);
@@ -167,7 +163,7 @@ int RunDelete(const GlobalOptions& globals, const std::string& reference) {
 }
 
 int RunPurge(const GlobalOptions& globals, const std::string& name, int keep) {
-  auto registry = OpenRegistry(globals);
+  auto registry = OpenHomeRegistry(globals);
   if (!registry.ok()) return Fail(registry.status());
   auto removed = registry->Purge(name, keep);
   if (!removed.ok()) return Fail(removed.status());

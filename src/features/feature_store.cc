@@ -64,6 +64,34 @@ Result<LoadedStreams> LoadStreams(Store& store, const std::string& instrument,
   return loaded;
 }
 
+Result<StoredFeatures> ComputeStoredFeatures(Store& store, const std::string& instrument,
+                                             const FeatureSetSpec& spec,
+                                             const std::string& candle_timeframe, Timestamp from,
+                                             Timestamp to, const ComputeOptions& options) {
+  // The engine's streams do not depend on the base step; build once to learn them, then
+  // again with the step of the candles actually loaded.
+  VIGIL_ASSIGN_OR_RETURN(FeatureEngine probe, FeatureEngine::Create(spec, {.base_step_ns = 1}));
+  StoredFeatures out;
+  VIGIL_ASSIGN_OR_RETURN(out.inputs,
+                         LoadStreams(store, instrument, probe.streams(), candle_timeframe, to));
+  if (out.inputs.streams[0].size() == 0) {
+    return NotFound("no " + std::string(KindName(spec.driver)) + " stored for " + instrument +
+                    (candle_timeframe.empty() ? "" : " at timeframe " + candle_timeframe) +
+                    " (see `vigil data summary`)");
+  }
+  VIGIL_ASSIGN_OR_RETURN(FeatureEngine engine,
+                         FeatureEngine::Create(spec, {.base_step_ns = out.inputs.candle_step_ns}));
+  VIGIL_ASSIGN_OR_RETURN(Frame all, ComputeFeatures(engine, out.inputs.pointers(), options));
+  const FrameView window = all.Slice(from, to);
+  out.first_event = static_cast<size_t>(window.begin_row());
+  if (window.begin_row() == 0 && window.rows() == all.rows()) {
+    out.table = std::move(all);
+  } else {
+    out.table = window.ToFrame();
+  }
+  return out;
+}
+
 Result<int64_t> SaveFeatures(Store& store, const std::string& instrument,
                              const FeatureSetSpec& spec, const Frame& features,
                              Timestamp computed_at) {

@@ -40,6 +40,21 @@ Result<LoadedStreams> LoadStreams(Store& store, const std::string& instrument,
                                   std::span<const StreamKey> keys,
                                   const std::string& candle_timeframe, Timestamp to);
 
+// A feature set computed over stored data (ComputeStoredFeatures).
+struct StoredFeatures {
+  LoadedStreams inputs;    // the streams read; inputs.streams[0] is the driver
+  Frame table;             // ComputeFeatures output for driver events with from <= ts < to
+  size_t first_event = 0;  // driver event of table row 0 (row r = event first_event + r)
+};
+
+// Computes `spec` for `instrument` from everything stored with ts < to; data before `from`
+// only warms the kernels up. NotFound naming the instrument and kind when no driver data
+// is stored; otherwise as LoadStreams and ComputeFeatures.
+Result<StoredFeatures> ComputeStoredFeatures(Store& store, const std::string& instrument,
+                                             const FeatureSetSpec& spec,
+                                             const std::string& candle_timeframe, Timestamp from,
+                                             Timestamp to, const ComputeOptions& options = {});
+
 // Writes a ComputeFeatures table under (instrument, spec.name, spec hash); replaces values
 // already stored for the same timestamps. Returns the number of values written.
 Result<int64_t> SaveFeatures(Store& store, const std::string& instrument,
