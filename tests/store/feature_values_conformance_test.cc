@@ -96,20 +96,9 @@ class FeatureValuesConformanceTest : public ::testing::TestWithParam<std::string
     return frame.ok() ? std::move(frame).value() : Frame();
   }
 
-  int64_t Count(const std::string& table) {
-    Result<int64_t> rows = store_->CountRows(table);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    return rows.value_or(-1);
-  }
-
-  // Stored feature_store rows matching an SQL condition, counted through the public
-  // interface (materialised as a table, then CountRows).
+  int64_t Count(const std::string& table) { return CountTableRows(*store_, table); }
   int64_t CountWhere(const std::string& condition) {
-    Status created = store_->Execute(
-        "DROP TABLE IF EXISTS probe; CREATE TABLE probe AS SELECT * FROM feature_store WHERE " +
-        condition);
-    EXPECT_TRUE(created.ok()) << created.ToString();
-    return Count("probe");
+    return CountTableRowsWhere(*store_, "feature_store", condition);
   }
 
   std::unique_ptr<Store> store_;

@@ -159,3 +159,19 @@ std::unique_ptr<vigil::Store> OpenTestStore(const std::string& backend) {
   ADD_FAILURE() << "unknown test store backend '" << backend << "'";
   return nullptr;
 }
+
+int64_t CountTableRows(vigil::Store& store, const std::string& table) {
+  vigil::Result<int64_t> rows = store.CountRows(table);
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  return rows.value_or(-1);
+}
+
+int64_t CountTableRowsWhere(vigil::Store& store, const std::string& table,
+                            const std::string& condition) {
+  const vigil::Status created = store.Execute(
+      "DROP TABLE IF EXISTS probe; CREATE TABLE probe AS "
+      "SELECT * FROM " +
+      table + " WHERE " + condition);
+  EXPECT_TRUE(created.ok()) << created.ToString();
+  return CountTableRows(store, "probe");
+}

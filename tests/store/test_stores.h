@@ -13,6 +13,7 @@
 // Thread-safety: call from the test's main thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,3 +29,10 @@ std::optional<std::string> TestPostgresUrl();
 // A fresh path "<temp dir>/<n>-<name>" (not created); the temp dir is removed at exit.
 // Records a failure and returns "" if the temp dir cannot be created.
 std::string NewTestPath(const std::string& name);
+
+// Rows of `table`; records a failure and returns -1 when the store fails.
+int64_t CountTableRows(vigil::Store& store, const std::string& table);
+// Rows of `table` matching an SQL condition, counted through the public interface (the
+// rows are materialised as table `probe`, then counted).
+int64_t CountTableRowsWhere(vigil::Store& store, const std::string& table,
+                            const std::string& condition);

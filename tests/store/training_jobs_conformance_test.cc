@@ -96,21 +96,9 @@ class TrainingJobsConformanceTest : public ::testing::TestWithParam<std::string>
     return rows.ok() ? std::move(rows).value() : std::vector<TrainingJobRow>();
   }
 
-  int64_t Count(const std::string& table) {
-    Result<int64_t> rows = store_->CountRows(table);
-    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
-    return rows.value_or(-1);
-  }
-
-  // Stored training_jobs rows matching an SQL condition, counted through the public
-  // interface (materialised as a table, then CountRows).
+  int64_t Count(const std::string& table) { return CountTableRows(*store_, table); }
   int64_t CountWhere(const std::string& condition) {
-    Status created = store_->Execute(
-        "DROP TABLE IF EXISTS probe; CREATE TABLE probe AS SELECT * FROM training_jobs "
-        "WHERE " +
-        condition);
-    EXPECT_TRUE(created.ok()) << created.ToString();
-    return Count("probe");
+    return CountTableRowsWhere(*store_, "training_jobs", condition);
   }
 
   std::unique_ptr<Store> store_;
