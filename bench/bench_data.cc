@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <vector>
 
 #include "vigil/core/rng.h"
 
@@ -63,6 +64,33 @@ RecordBatch CandleBatch(int64_t rows, uint64_t seed) {
     batch.lines.push_back(row + 2);
   });
   return batch;
+}
+
+ClassificationData ClassificationProblem(int64_t rows, int features, uint64_t seed) {
+  ClassificationData data;
+  data.rows = rows;
+  data.features = features;
+  data.x.reserve(static_cast<size_t>(rows) * features);
+  data.labels.reserve(static_cast<size_t>(rows));
+  data.probability.reserve(static_cast<size_t>(rows));
+  std::vector<double> weight(features);
+  for (int feature = 0; feature < features; ++feature) {
+    weight[feature] = (feature % 2 == 0 ? 0.8 : -0.8) / (1.0 + 0.25 * feature);
+  }
+  Rng rng(seed);
+  for (int64_t row = 0; row < rows; ++row) {
+    const double factor = rng.Normal();
+    double logit = -2.0;
+    for (int feature = 0; feature < features; ++feature) {
+      const double value = (0.5 + 0.1 * feature) * (0.6 * factor + 0.8 * rng.Normal());
+      data.x.push_back(value);
+      logit += weight[feature] * value;
+    }
+    const double probability = 1.0 / (1.0 + std::exp(-logit));
+    data.probability.push_back(probability);
+    data.labels.push_back(rng.Bernoulli(probability) ? 1 : 0);
+  }
+  return data;
 }
 
 }  // namespace vigil::bench

@@ -22,7 +22,7 @@ packages=(
 for option in "$@"; do
   case "$option" in
     # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).
-    --bench) packages+=(python3 python3-pandas python3-numpy r-base-core r-cran-ttr) ;;
+    --bench) packages+=(python3 python3-pandas python3-numpy python3-sklearn r-base-core r-cran-ttr) ;;
     # Reference implementations that made the committed fixtures (scripts/fixtures/).
     --fixtures) packages+=(r-base-core r-cran-ttr python3 python3-pandas python3-numpy python3-sklearn) ;;
     *) echo "install-deps: unknown option '$option' (--bench, --fixtures)" >&2; exit 2 ;;

@@ -1,21 +1,69 @@
 #!/usr/bin/env bash
 # Runs Vigil's benchmarks and the reference tool on the same input in one run, on this
 # machine, and prints the numbers recorded in docs/benchmarks.md.
-#   scripts/run-benchmarks.sh BUILD_DIR
+#   scripts/run-benchmarks.sh BUILD_DIR           # everything
+#   scripts/run-benchmarks.sh BUILD_DIR models    # only models + registry vs scikit-learn
 set -euo pipefail
 build=${1:-build}
+only=${2:-all}
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$build/bench-results"
 mkdir -p "$out"
 bash "$root/scripts/install-deps.sh" --bench
+
+print_machine() {
+  echo "== machine"
+  { nproc; grep -m1 'model name' /proc/cpuinfo; free -g | awk '/Mem/ {print $2 " GiB RAM"}'; uptime; } \
+    | tee "$out/machine.txt"
+}
+
+# Models and validation: Vigil's Google Benchmark cases, then scikit-learn / numpy on the
+# same rows (models_benchmark writes them, with its own results for the answer checks).
+run_models() {
+  echo "== Google Benchmark: models, validation and registry (best of 3 repetitions)"
+  "$build/bench/models_benchmark" --benchmark_out="$out/models.json" --benchmark_out_format=json \
+    | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/models.txt"
+  local data="$out/models-data"
+  "$build/bench/models_benchmark" --write_reference_inputs="$data"
+  echo "== reference: scikit-learn / numpy on the same rows ($data)"
+  /usr/bin/python3 "$root/scripts/bench/sklearn_models.py" "$data" | tee "$out/sklearn_models.txt"
+  echo "== models: reference seconds / Vigil seconds (> 1: Vigil faster)"
+  /usr/bin/python3 - "$out/models.json" "$out/sklearn_models.txt" <<'PY' | tee "$out/models_ratios.txt"
+import json, sys
+unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+vigil = {}
+for run in json.load(open(sys.argv[1]))["benchmarks"]:
+    if run.get("aggregate_name") == "min":
+        case = run["run_name"].split("/repeats:")[0]
+        vigil[case] = (run["real_time"] * unit[run["time_unit"]], run["cpu_time"] * unit[run["time_unit"]])
+# Wall time is the comparison; CPU time (Vigil: the benchmark thread; reference: the
+# process) is printed beside it so a busy machine shows up as wall >> CPU.
+for line in open(sys.argv[2]):
+    if not line.startswith("time "):
+        continue
+    _, case, wall, cpu, what = line.rstrip("\n").split(" ", 4)
+    if case in vigil:
+        ours, ours_cpu = vigil[case]
+        print(f"{case:44} vigil {ours:.6f} s (cpu {ours_cpu:.6f})  reference {float(wall):.6f} s "
+              f"(cpu {float(cpu):.6f})  {float(wall) / ours:5.2f}x  {what}")
+PY
+}
+
+if [[ $only == models ]]; then
+  print_machine
+  run_models
+  exit 0
+elif [[ $only != all ]]; then
+  echo "run-benchmarks: unknown section '$only' (all, models)" >&2
+  exit 2
+fi
 
 pgdir="$build/pgbench"
 bash "$root/scripts/pg-test-cluster.sh" start "$pgdir"
 trap 'bash "$root/scripts/pg-test-cluster.sh" stop "$pgdir" || true' EXIT
 export VIGIL_BENCH_PG_URL=$(cat "$pgdir/url")
 
-echo "== machine"
-{ nproc; grep -m1 'model name' /proc/cpuinfo; free -g | awk '/Mem/ {print $2 " GiB RAM"}'; } | tee "$out/machine.txt"
+print_machine
 
 echo "== Google Benchmark: parse+validate, store write, store read (1M candle rows)"
 "$build/bench/ingest_benchmark" --benchmark_out="$out/ingest.json" --benchmark_out_format=json \
@@ -92,3 +140,5 @@ t_pandas=$(awk '{print $(NF-1)}' "$out/ta_pandas.txt")
   printf "pandas / vigil (1 thread): %.1fx\n" "$(echo "$t_pandas / $t_vigil_ta" | bc -l)"
   printf "pandas / vigil (2 threads): %.1fx\n" "$(echo "$t_pandas / $t_vigil_ta2" | bc -l)"
 } | tee "$out/ta_ratios.txt"
+
+run_models

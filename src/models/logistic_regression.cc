@@ -338,11 +338,15 @@ Result<ProbabilityMatrix> LogisticRegression::PredictProba(const FeatureMatrix& 
   ProbabilityMatrix out;
   out.num_classes = 2;
   out.values.resize(static_cast<size_t>(x.rows) * 2);
+  // One matrix-vector product (Eigen vectorises it) for every row's margin.
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMajor> features(x.values.data(), x.rows,
+                                            static_cast<Eigen::Index>(x.cols()));
+  const Eigen::Map<const Eigen::VectorXd> weights(coefficients_.data(),
+                                                  static_cast<Eigen::Index>(coefficients_.size()));
+  const Eigen::VectorXd margins = features * weights;
   for (int64_t row = 0; row < x.rows; ++row) {
-    double z = intercept_;
-    for (size_t col = 0; col < coefficients_.size(); ++col)
-      z += coefficients_[col] * x.at(row, col);
-    const double p1 = Sigmoid(z);
+    const double p1 = Sigmoid(margins(row) + intercept_);
     out.values[row * 2] = 1.0 - p1;  // as scikit-learn: the row sums to 1 exactly
     out.values[row * 2 + 1] = p1;
   }
