@@ -1,7 +1,6 @@
 #include "vigil/models/model.h"
 
 #include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
