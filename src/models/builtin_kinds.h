@@ -22,6 +22,7 @@ struct KindRegistration {
 
 // Implemented beside each baseline.
 KindRegistration LogisticRegressionKind();  // logistic_regression.cc
+KindRegistration RidgeRegressionKind();     // ridge_regression.cc
 KindRegistration RobustZscoreKind();        // robust_zscore.cc
 
 // Configuration parsing shared by the kinds. Every failure is InvalidArgument naming the

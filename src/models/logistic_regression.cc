@@ -8,11 +8,13 @@
 #include <utility>
 
 #include "models/builtin_kinds.h"
+#include "models/column_scaling.h"
 #include "vigil/core/text_file.h"
 
 namespace vigil {
 namespace {
 
+using models_internal::ColumnScaling;
 using models_internal::ConfigError;
 
 constexpr std::string_view kFormat = "vigil.logistic";
@@ -222,50 +224,6 @@ Status LogisticRegressionOptions::Validate() const {
   return Status::Ok();
 }
 
-namespace {
-
-// Column means (0 without an intercept, which could not absorb the shift) and population
-// standard deviations (1 for a constant column) for the standardize option.
-struct Scaling {
-  std::vector<double> mean;
-  std::vector<double> scale;
-};
-
-Scaling ColumnScaling(const FeatureMatrix& x, bool center) {
-  const size_t d = x.cols();
-  Scaling scaling{std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)};
-  if (x.rows == 0) return scaling;
-  const double n = static_cast<double>(x.rows);
-  for (size_t j = 0; j < d; ++j) {
-    double sum = 0;
-    for (int64_t r = 0; r < x.rows; ++r) sum += x.at(r, j);
-    const double mean = sum / n;
-    double squares = 0;
-    for (int64_t r = 0; r < x.rows; ++r) squares += (x.at(r, j) - mean) * (x.at(r, j) - mean);
-    const double sd = std::sqrt(squares / n);
-    scaling.mean[j] = center ? mean : 0.0;
-    // Without centering, scale by the root mean square so the column still has unit size.
-    const double rms = std::sqrt(squares / n + mean * mean);
-    const double size = center ? sd : rms;
-    scaling.scale[j] = size > 0 && std::isfinite(size) ? size : 1.0;
-  }
-  return scaling;
-}
-
-FeatureMatrix Standardized(const FeatureMatrix& x, const Scaling& scaling) {
-  FeatureMatrix out = x;
-  const size_t d = x.cols();
-  for (int64_t r = 0; r < x.rows; ++r) {
-    for (size_t j = 0; j < d; ++j) {
-      double& value = out.values[r * d + j];
-      value = (value - scaling.mean[j]) / scaling.scale[j];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<LogisticRegressionOptions> LogisticRegressionOptions::FromJson(
     const nlohmann::json& config) {
   constexpr std::string_view kind = LogisticRegression::kKind;
@@ -307,9 +265,11 @@ LogisticRegression::LogisticRegression(LogisticRegressionOptions options)
 Status LogisticRegression::Fit(const FeatureMatrix& x, std::span<const int> labels,
                                std::span<const double> weights) {
   VIGIL_RETURN_IF_ERROR(options_.Validate());
-  const Scaling scaling =
-      options_.standardize ? ColumnScaling(x, options_.fit_intercept) : Scaling{};
-  const FeatureMatrix scaled = options_.standardize ? Standardized(x, scaling) : FeatureMatrix{};
+  // Checked before the scaling reads the values (BuildProblem checks them again, cheaply).
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic': "));
+  const ColumnScaling scaling =
+      options_.standardize ? ColumnScaling::Fit(x, options_.fit_intercept) : ColumnScaling{};
+  const FeatureMatrix scaled = options_.standardize ? scaling.Apply(x) : FeatureMatrix{};
   VIGIL_ASSIGN_OR_RETURN(
       Problem problem, BuildProblem(options_, options_.standardize ? scaled : x, labels, weights));
   const Solution solution = Newton(problem, options_);
@@ -317,13 +277,7 @@ Status LogisticRegression::Fit(const FeatureMatrix& x, std::span<const int> labe
   feature_names_ = x.columns;
   coefficients_.assign(solution.theta.data(), solution.theta.data() + d);
   intercept_ = options_.fit_intercept ? solution.theta(static_cast<Eigen::Index>(d)) : 0.0;
-  if (options_.standardize) {
-    // Back to the raw scale: w.(x - m)/s + b = (w/s).x + (b - sum(w m / s)).
-    for (size_t j = 0; j < d; ++j) {
-      coefficients_[j] /= scaling.scale[j];
-      intercept_ -= coefficients_[j] * scaling.mean[j];
-    }
-  }
+  if (options_.standardize) scaling.FoldInto(&coefficients_, &intercept_);
   iterations_ = solution.iterations;
   converged_ = solution.converged;
   objective_ = solution.objective;

@@ -181,7 +181,8 @@ class KindRegistry {
  private:
   KindRegistry() {
     for (models_internal::KindRegistration builtin :
-         {models_internal::LogisticRegressionKind(), models_internal::RobustZscoreKind()}) {
+         {models_internal::LogisticRegressionKind(), models_internal::RidgeRegressionKind(),
+          models_internal::RobustZscoreKind()}) {
       kinds_.emplace(builtin.kind, KindEntry{builtin.task, std::move(builtin.factory)});
     }
   }

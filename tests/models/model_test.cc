@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "vigil/models/logistic_regression.h"
+#include "vigil/models/ridge_regression.h"
 #include "vigil/models/robust_zscore.h"
 
 namespace vigil {
@@ -89,6 +90,8 @@ TEST(ModelFactoryTest, ListsBuiltinKinds) {
   };
   ASSERT_NE(find("logistic"), nullptr);
   EXPECT_EQ(find("logistic")->second, Task::kClassification);
+  ASSERT_NE(find("ridge"), nullptr);
+  EXPECT_EQ(find("ridge")->second, Task::kRegression);
   ASSERT_NE(find("zscore"), nullptr);
   EXPECT_EQ(find("zscore")->second, Task::kAnomaly);
   EXPECT_TRUE(std::is_sorted(kinds.begin(), kinds.end()));
@@ -113,6 +116,7 @@ TEST(ModelFactoryTest, UnknownKindListsKnownOnes) {
   const std::string& message = model.status().message();
   EXPECT_NE(message.find("xgboost9"), std::string::npos);
   EXPECT_NE(message.find("logistic"), std::string::npos);
+  EXPECT_NE(message.find("ridge"), std::string::npos);
   EXPECT_NE(message.find("zscore"), std::string::npos);
 }
 
@@ -156,6 +160,7 @@ TEST(ModelFactoryTest, RegisterRejectsDuplicates) {
 
 TEST(ModelDowncastTest, ByTask) {
   LogisticRegression logistic;
+  RidgeRegression ridge;
   RobustZscore zscore;
   EXPECT_EQ(AsClassifier(&logistic), &logistic);
   EXPECT_EQ(AsAnomalyDetector(&logistic), nullptr);
@@ -163,12 +168,18 @@ TEST(ModelDowncastTest, ByTask) {
   EXPECT_EQ(AsForecaster(&logistic), nullptr);
   EXPECT_EQ(AsAnomalyDetector(&zscore), &zscore);
   EXPECT_EQ(AsClassifier(&zscore), nullptr);
+  EXPECT_EQ(AsRegressor(&ridge), &ridge);
+  EXPECT_EQ(AsClassifier(&ridge), nullptr);
+  EXPECT_EQ(AsAnomalyDetector(&ridge), nullptr);
   EXPECT_EQ(AsClassifier(static_cast<Model*>(nullptr)), nullptr);
   // The const overloads return the same objects.
   const Model& const_logistic = logistic;
   EXPECT_EQ(AsClassifier(&const_logistic), &logistic);
   EXPECT_EQ(AsAnomalyDetector(&const_logistic), nullptr);
   EXPECT_EQ(AsClassifier(static_cast<const Model*>(nullptr)), nullptr);
+  const Model& const_ridge = ridge;
+  EXPECT_EQ(AsRegressor(&const_ridge), &ridge);
+  EXPECT_EQ(AsForecaster(&const_ridge), nullptr);
 }
 
 }  // namespace

@@ -373,6 +373,34 @@ TEST_F(TrainingJobTest, NameOverride) {
   EXPECT_FALSE(RunTrainingJob(*config, *store_, *registry_, options).ok());
 }
 
+TEST_F(TrainingJobTest, RegressionOnForwardReturns) {
+  StoreSimulation(1, 2);
+  const std::string yaml = R"(name: btc_return
+task: regression
+model: {kind: ridge, params: {alpha: 1.0, standardize: true}}
+data: {instruments: [sim:BTC-PERP]}
+features: ta
+label: {kind: forward_return, horizon: 30m}
+validation: {train: 1d, test: 6h, max_folds: 1}
+)";
+  const TrainingResult first = Train(yaml);
+  EXPECT_EQ(first.manifest.task, Task::kRegression);
+  EXPECT_EQ(first.gate.metric, "rmse");
+  for (const char* metric : {"mae", "rmse"}) {
+    ASSERT_TRUE(first.manifest.metrics.contains(metric)) << metric;
+    EXPECT_GT(first.manifest.metrics[metric].get<double>(), 0.0) << metric;
+  }
+  // 30-minute log returns of a ~55%-vol asset are a few tenths of a percent.
+  EXPECT_LT(first.manifest.metrics["rmse"].get<double>(), 0.05);
+  EXPECT_LE(first.manifest.metrics["mae"].get<double>(),
+            first.manifest.metrics["rmse"].get<double>());
+  // rmse is lower-is-better: the tolerance is added to production's value.
+  const TrainingResult second = Train(yaml + "promotion: {tolerance: 1.0}\n");
+  EXPECT_TRUE(second.promoted) << second.gate.reason;
+  EXPECT_TRUE(Contains(second.gate.reason, " <= production v1")) << second.gate.reason;
+  EXPECT_TRUE(Contains(second.gate.reason, " + 1")) << second.gate.reason;
+}
+
 TEST_F(TrainingJobTest, UnlabeledAnomalyDetector) {
   StoreSimulation(1, 2);
   const TrainingResult result = Train(R"(name: btc_anomaly
