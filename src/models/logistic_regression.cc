@@ -9,6 +9,7 @@
 
 #include "models/builtin_kinds.h"
 #include "models/column_scaling.h"
+#include "models/linear_weights.h"
 #include "vigil/core/text_file.h"
 
 namespace vigil {
@@ -17,8 +18,7 @@ namespace {
 using models_internal::ColumnScaling;
 using models_internal::ConfigError;
 
-constexpr std::string_view kFormat = "vigil.logistic";
-constexpr int kFormatVersion = 1;
+constexpr models_internal::LinearWeightsFormat kWeightsFormat{"vigil.logistic", 1};
 // Armijo sufficient-decrease constant and the smallest step tried by the line search
 // (Nocedal & Wright, Numerical Optimization, 2nd ed., section 3.1).
 constexpr double kArmijo = 1e-4;
@@ -45,7 +45,7 @@ struct Problem {
 
 Status CheckInputs(const FeatureMatrix& x, std::span<const int> labels,
                    std::span<const double> weights) {
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic': "));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic'"));
   if (x.rows == 0) return InvalidArgument("model 'logistic': no rows to fit");
   if (static_cast<int64_t>(labels.size()) != x.rows) {
     return InvalidArgument("model 'logistic': " + std::to_string(labels.size()) + " labels for " +
@@ -186,32 +186,6 @@ Solution Newton(const Problem& problem, const LogisticRegressionOptions& options
   return solution;
 }
 
-Status ParseWeights(const nlohmann::json& doc, std::vector<std::string>* names,
-                    std::vector<double>* coefficients, double* intercept, int* iterations,
-                    bool* converged, double* objective) {
-  if (!doc.is_object() || doc.value("format", "") != kFormat) {
-    return DataError("not a '" + std::string(kFormat) + "' document");
-  }
-  if (doc.value("version", 0) != kFormatVersion) {
-    return DataError("unsupported version (expected " + std::to_string(kFormatVersion) + ")");
-  }
-  *names = doc.at("feature_names").get<std::vector<std::string>>();
-  *coefficients = doc.at("coefficients").get<std::vector<double>>();
-  *intercept = doc.at("intercept").get<double>();
-  *iterations = doc.at("iterations").get<int>();
-  *converged = doc.at("converged").get<bool>();
-  *objective = doc.at("objective").get<double>();
-  if (names->size() != coefficients->size()) {
-    return DataError(std::to_string(coefficients->size()) + " coefficients for " +
-                     std::to_string(names->size()) + " feature names");
-  }
-  for (double value : *coefficients) {
-    if (!std::isfinite(value)) return DataError("non-finite coefficient");
-  }
-  if (!std::isfinite(*intercept)) return DataError("non-finite intercept");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status LogisticRegressionOptions::Validate() const {
@@ -266,7 +240,7 @@ Status LogisticRegression::Fit(const FeatureMatrix& x, std::span<const int> labe
                                std::span<const double> weights) {
   VIGIL_RETURN_IF_ERROR(options_.Validate());
   // Checked before the scaling reads the values (BuildProblem checks them again, cheaply).
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic': "));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic'"));
   const ColumnScaling scaling =
       options_.standardize ? ColumnScaling::Fit(x, options_.fit_intercept) : ColumnScaling{};
   const FeatureMatrix scaled = options_.standardize ? scaling.Apply(x) : FeatureMatrix{};
@@ -288,7 +262,7 @@ Status LogisticRegression::Fit(const FeatureMatrix& x, std::span<const int> labe
 Result<ProbabilityMatrix> LogisticRegression::PredictProba(const FeatureMatrix& x) const {
   if (!fitted_) return FailedPrecondition("model 'logistic': not fitted");
   VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic': "));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic'"));
   ProbabilityMatrix out;
   out.num_classes = 2;
   out.values.resize(static_cast<size_t>(x.rows) * 2);
@@ -333,42 +307,26 @@ nlohmann::json LogisticRegression::Describe() const {
 
 Status LogisticRegression::SaveWeights(const std::filesystem::path& dir) const {
   if (!fitted_) return FailedPrecondition("model 'logistic': not fitted, nothing to save");
-  // nlohmann::json writes doubles in shortest round-trip form, so loading restores them
-  // bit for bit.
-  const nlohmann::json doc = {{"format", kFormat},
-                              {"version", kFormatVersion},
-                              {"feature_names", feature_names_},
-                              {"coefficients", coefficients_},
-                              {"intercept", intercept_},
-                              {"iterations", iterations_},
-                              {"converged", converged_},
-                              {"objective", objective_}};
-  return WriteFileAtomically((dir / kWeightsFile).string(), doc.dump(2) + "\n");
+  return models_internal::SaveLinearWeights(
+      dir / kWeightsFile, kWeightsFormat, {feature_names_, coefficients_, intercept_},
+      {{"iterations", iterations_}, {"converged", converged_}, {"objective", objective_}});
 }
 
 Status LogisticRegression::LoadWeights(const std::filesystem::path& dir) {
-  const std::string path = (dir / kWeightsFile).string();
-  VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  std::vector<std::string> names;
-  std::vector<double> coefficients;
-  double intercept = 0;
   int iterations = 0;
   bool converged = false;
   double objective = 0;
-  try {
-    VIGIL_RETURN_IF_ERROR(ParseWeights(nlohmann::json::parse(text), &names, &coefficients,
-                                       &intercept, &iterations, &converged, &objective)
-                              .WithContext(path + ": "));
-  } catch (const std::exception& e) {
-    return DataError(path + ": " + e.what());
-  }
-  if (!options_.fit_intercept && intercept != 0) {
-    return DataError(path + ": intercept " + std::to_string(intercept) +
-                     " but the model has fit_intercept false");
-  }
-  feature_names_ = std::move(names);
-  coefficients_ = std::move(coefficients);
-  intercept_ = intercept;
+  VIGIL_ASSIGN_OR_RETURN(
+      models_internal::LinearWeights weights,
+      models_internal::LoadLinearWeights(dir / kWeightsFile, kWeightsFormat, options_.fit_intercept,
+                                         [&](const nlohmann::json& doc) {
+                                           iterations = doc.at("iterations").get<int>();
+                                           converged = doc.at("converged").get<bool>();
+                                           objective = doc.at("objective").get<double>();
+                                         }));
+  feature_names_ = std::move(weights.feature_names);
+  coefficients_ = std::move(weights.coefficients);
+  intercept_ = weights.intercept;
   iterations_ = iterations;
   converged_ = converged;
   objective_ = objective;

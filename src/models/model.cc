@@ -68,7 +68,7 @@ Result<FeatureMatrix> FeatureMatrix::FromFrame(const Frame& frame,
       return NotFound("feature matrix: frame has no column '" + names[col] + "'");
     }
     Result<std::span<const double>> column = frame.DoubleColumn(names[col]);
-    if (!column.ok()) return column.status().WithContext("feature matrix: ");
+    if (!column.ok()) return column.status().WithContext("feature matrix");
     for (int64_t row_idx = 0; row_idx < matrix.rows; ++row_idx) {
       matrix.values[row_idx * names.size() + col] = (*column)[row_idx];
     }

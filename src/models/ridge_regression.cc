@@ -9,6 +9,7 @@
 
 #include "models/builtin_kinds.h"
 #include "models/column_scaling.h"
+#include "models/linear_weights.h"
 #include "vigil/core/text_file.h"
 
 namespace vigil {
@@ -17,8 +18,7 @@ namespace {
 using models_internal::ColumnScaling;
 using models_internal::ConfigError;
 
-constexpr std::string_view kFormat = "vigil.ridge";
-constexpr int kFormatVersion = 1;
+constexpr models_internal::LinearWeightsFormat kWeightsFormat{"vigil.ridge", 1};
 // With alpha = 0, a pivot of the Gram matrix below this fraction of its diagonal entry
 // (1 - R^2 of the column on the columns eliminated before it) means the column's independent
 // part is under ~1.2e-4 (the square root) of its norm: the normal equations, which square
@@ -44,7 +44,7 @@ struct Solution {
 
 Status CheckInputs(const FeatureMatrix& x, std::span<const double> targets,
                    std::span<const double> weights) {
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ridge': "));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ridge'"));
   if (x.rows == 0) return InvalidArgument("model 'ridge': no rows to fit");
   if (static_cast<int64_t>(targets.size()) != x.rows) {
     return InvalidArgument("model 'ridge': " + std::to_string(targets.size()) + " targets for " +
@@ -161,29 +161,6 @@ double ObjectiveAt(const Problem& problem, double alpha, const Eigen::VectorXd& 
   return (problem.weight.array() * residual.square()).sum() + alpha * coefficients.squaredNorm();
 }
 
-Status ParseWeights(const nlohmann::json& doc, std::vector<std::string>* names,
-                    std::vector<double>* coefficients, double* intercept, double* objective) {
-  if (!doc.is_object() || doc.value("format", "") != kFormat) {
-    return DataError("not a '" + std::string(kFormat) + "' document");
-  }
-  if (doc.value("version", 0) != kFormatVersion) {
-    return DataError("unsupported version (expected " + std::to_string(kFormatVersion) + ")");
-  }
-  *names = doc.at("feature_names").get<std::vector<std::string>>();
-  *coefficients = doc.at("coefficients").get<std::vector<double>>();
-  *intercept = doc.at("intercept").get<double>();
-  *objective = doc.at("objective").get<double>();
-  if (names->size() != coefficients->size()) {
-    return DataError(std::to_string(coefficients->size()) + " coefficients for " +
-                     std::to_string(names->size()) + " feature names");
-  }
-  for (double value : *coefficients) {
-    if (!std::isfinite(value)) return DataError("non-finite coefficient");
-  }
-  if (!std::isfinite(*intercept)) return DataError("non-finite intercept");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status RidgeRegressionOptions::Validate() const {
@@ -233,7 +210,7 @@ Status RidgeRegression::Fit(const FeatureMatrix& x, std::span<const double> targ
 Result<std::vector<double>> RidgeRegression::Predict(const FeatureMatrix& x) const {
   if (!fitted_) return FailedPrecondition("model 'ridge': not fitted");
   VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ridge': "));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ridge'"));
   // One matrix-vector product (Eigen vectorises it) for every row.
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Map<const RowMajor> features(x.values.data(), x.rows,
@@ -279,38 +256,21 @@ nlohmann::json RidgeRegression::Describe() const {
 
 Status RidgeRegression::SaveWeights(const std::filesystem::path& dir) const {
   if (!fitted_) return FailedPrecondition("model 'ridge': not fitted, nothing to save");
-  // nlohmann::json writes doubles in shortest round-trip form, so loading restores them
-  // bit for bit.
-  const nlohmann::json doc = {{"format", kFormat},
-                              {"version", kFormatVersion},
-                              {"feature_names", feature_names_},
-                              {"coefficients", coefficients_},
-                              {"intercept", intercept_},
-                              {"objective", objective_}};
-  return WriteFileAtomically((dir / kWeightsFile).string(), doc.dump(2) + "\n");
+  return models_internal::SaveLinearWeights(dir / kWeightsFile, kWeightsFormat,
+                                            {feature_names_, coefficients_, intercept_},
+                                            {{"objective", objective_}});
 }
 
 Status RidgeRegression::LoadWeights(const std::filesystem::path& dir) {
-  const std::string path = (dir / kWeightsFile).string();
-  VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  std::vector<std::string> names;
-  std::vector<double> coefficients;
-  double intercept = 0;
   double objective = 0;
-  try {
-    VIGIL_RETURN_IF_ERROR(
-        ParseWeights(nlohmann::json::parse(text), &names, &coefficients, &intercept, &objective)
-            .WithContext(path + ": "));
-  } catch (const std::exception& e) {
-    return DataError(path + ": " + e.what());
-  }
-  if (!options_.fit_intercept && intercept != 0) {
-    return DataError(path + ": intercept " + std::to_string(intercept) +
-                     " but the model has fit_intercept false");
-  }
-  feature_names_ = std::move(names);
-  coefficients_ = std::move(coefficients);
-  intercept_ = intercept;
+  VIGIL_ASSIGN_OR_RETURN(
+      models_internal::LinearWeights weights,
+      models_internal::LoadLinearWeights(
+          dir / kWeightsFile, kWeightsFormat, options_.fit_intercept,
+          [&](const nlohmann::json& doc) { objective = doc.at("objective").get<double>(); }));
+  feature_names_ = std::move(weights.feature_names);
+  coefficients_ = std::move(weights.coefficients);
+  intercept_ = weights.intercept;
   objective_ = objective;
   fitted_ = true;
   return Status::Ok();

@@ -138,7 +138,7 @@ RobustZscore::RobustZscore(RobustZscoreOptions options) : options_(std::move(opt
 
 Status RobustZscore::Fit(const FeatureMatrix& x) {
   VIGIL_RETURN_IF_ERROR(options_.Validate());
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/true).WithContext("model 'zscore': "));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/true).WithContext("model 'zscore'"));
   if (x.rows < 2) return InvalidArgument("model 'zscore': need at least 2 rows to fit");
   RobustZscore fitted(options_);
   fitted.feature_names_ = x.columns;
@@ -196,7 +196,7 @@ double RobustZscore::ScoreOfRaw(double raw) const {
 Result<AnomalyScores> RobustZscore::Score(const FeatureMatrix& x) const {
   if (!fitted_) return FailedPrecondition("model 'zscore': not fitted");
   VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/true).WithContext("model 'zscore': "));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/true).WithContext("model 'zscore'"));
   AnomalyScores out;
   out.raw.resize(x.rows);
   out.score.resize(x.rows);

@@ -177,7 +177,9 @@ validation: {method: purged_kfold, k: 4, embargo: 0.01}
         const bool before = set->windows.end_ts[row] < test_start;
         const bool after = set->windows.start_ts[row] > test_end;
         ASSERT_TRUE(before || after) << "row " << row;
-        if (method.empty()) ASSERT_TRUE(before);
+        if (method.empty()) {
+          ASSERT_TRUE(before) << "walk-forward trains only on the past; row " << row;
+        }
       }
     }
     int64_t test_rows = 0;
