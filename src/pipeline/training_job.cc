@@ -1,6 +1,11 @@
 // RunTrainingJob: the stages of one job and its record in training_jobs.
 #include "vigil/pipeline/training_job.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "vigil/core/logging.h"
 
 namespace vigil {
@@ -65,8 +70,41 @@ Result<TrainingResult> RunStages(const TrainingConfig& config, Store& store,
   return result;
 }
 
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+// Where the job runs is recorded so a later job can tell an abandoned row from a live one.
 nlohmann::json JobConfigJson(const TrainingConfig& config) {
-  return {{"source", config.source.string()}, {"yaml", config.text}};
+  return {{"source", config.source.string()},
+          {"yaml", config.text},
+          {"host", HostName()},
+          {"pid", static_cast<int64_t>(::getpid())}};
+}
+
+// A job whose process died (SIGKILL, crash, power loss) leaves its row "running" forever;
+// the registry is unharmed (registration is atomic) but the record would lie. Rows of this
+// model started on this host by a process that no longer exists are marked failed. Rows
+// from other hosts are left alone: their processes cannot be checked from here.
+void MarkAbandonedJobs(Store& store, const std::string& name, Timestamp now) {
+  Result<std::vector<TrainingJobRow>> jobs = store.ListTrainingJobs(name, 0);
+  if (!jobs.ok()) return;
+  const std::string host = HostName();
+  for (TrainingJobRow& job : *jobs) {
+    if (job.status != "running" && job.status != "queued") continue;
+    const nlohmann::json where = nlohmann::json::parse(job.config_json, nullptr, false);
+    if (where.is_discarded() || where.value("host", "") != host || host.empty()) continue;
+    const auto pid = static_cast<pid_t>(where.value("pid", int64_t{0}));
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    job.status = "failed";
+    job.error = "abandoned: process " + std::to_string(pid) + " on " + host +
+                " ended without finishing the job (killed or crashed)";
+    job.finished_at = now;
+    const Status marked = store.UpdateTrainingJob(job);
+    if (marked.ok()) VIGIL_LOG_WARN("training job {}: {}", job.job_id, job.error);
+  }
 }
 
 nlohmann::json JobMetricsJson(const TrainingResult& result) {
@@ -91,6 +129,7 @@ Result<TrainingResult> RunTrainingJob(const TrainingConfig& config_in, Store& st
     VIGIL_RETURN_IF_ERROR(ValidateModelName(options.name_override).WithContext("--name"));
     config.name = options.name_override;
   }
+  MarkAbandonedJobs(store, config.name, clock.Now());
   TrainingJobRow row;
   row.model_name = config.name;
   row.trigger_reason = options.trigger_reason.empty() ? "manual" : options.trigger_reason;

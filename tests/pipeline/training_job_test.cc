@@ -1,6 +1,8 @@
 #include "vigil/pipeline/training_job.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -334,6 +336,45 @@ TEST_F(TrainingJobTest, FailedJobIsRecordedAndRegistersNothing) {
   EXPECT_TRUE(Contains((*jobs)[0].error, "no candles stored for sim:NOPE-PERP"));
   EXPECT_FALSE((*jobs)[0].model_version.has_value());
   EXPECT_TRUE(registry_->Versions("btc_direction")->empty());
+}
+
+// A job whose process died leaves its row "running"; the next job of the model on this host
+// marks it failed. A row of a live process (this one) and a row from another host stay.
+TEST_F(TrainingJobTest, AbandonedJobsAreMarkedFailed) {
+  StoreSimulation(1, 2);
+  const pid_t dead = ::fork();
+  ASSERT_GE(dead, 0);
+  if (dead == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof(host) - 1), 0);
+  auto running_row = [&](const std::string& where_host, int64_t pid) {
+    TrainingJobRow row;
+    row.model_name = "btc_direction";
+    row.status = "running";
+    row.config_json = nlohmann::json{{"host", where_host}, {"pid", pid}}.dump();
+    row.queued_at = Timestamp::FromSeconds(1);
+    row.started_at = Timestamp::FromSeconds(1);
+    auto id = store_->InsertTrainingJob(row);
+    EXPECT_TRUE(id.ok());
+    return id.value_or(0);
+  };
+  const int64_t abandoned = running_row(host, dead);
+  const int64_t live = running_row(host, ::getpid());
+  const int64_t elsewhere = running_row(std::string(host) + "-other", dead);
+  std::string yaml = DirectionYaml();
+  yaml.replace(yaml.find("test: 12h"), 9, "test: 6h\n  max_folds: 1");
+  Train(yaml);
+  auto listed = store_->ListTrainingJobs("btc_direction", 0);
+  ASSERT_TRUE(listed.ok());
+  std::map<int64_t, TrainingJobRow> rows;
+  for (const TrainingJobRow& row : *listed) rows[row.job_id] = row;
+  EXPECT_EQ(rows[abandoned].status, "failed");
+  EXPECT_TRUE(Contains(rows[abandoned].error, "abandoned: process " + std::to_string(dead)))
+      << rows[abandoned].error;
+  EXPECT_TRUE(rows[abandoned].finished_at.has_value());
+  EXPECT_EQ(rows[live].status, "running");
+  EXPECT_EQ(rows[elsewhere].status, "running");
 }
 
 TEST_F(TrainingJobTest, TooLittleDataFailsClearly) {

@@ -4,7 +4,9 @@
 //   usable row -> register a new version -> promote it if it passes the gate -> purge old
 //   versions by the retention policy.
 // Each job is recorded in the store's training_jobs table: queued, then running, then
-// succeeded (with the version and metrics) or failed (with the error).
+// succeeded (with the version and metrics) or failed (with the error). The record names
+// the host and process; a job that finds an earlier row of its model still "running" from
+// a process of this host that no longer exists marks it failed ("abandoned: ...").
 //
 //   VIGIL_ASSIGN_OR_RETURN(vigil::TrainingConfig config, vigil::LoadTrainingConfig(path));
 //   VIGIL_ASSIGN_OR_RETURN(vigil::TrainingResult result,
