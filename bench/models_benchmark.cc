@@ -70,17 +70,8 @@ std::vector<int64_t> MinuteTimestamps(int64_t rows) {
   return timestamps;
 }
 
-// Every case reports the best of three repetitions, as the Python reference does.
-double Min(const std::vector<double>& values) {
-  return *std::min_element(values.begin(), values.end());
-}
-void BestOfThree(benchmark::internal::Benchmark* bench) {
-  bench->Repetitions(3)
-      ->ComputeStatistics("min", Min)
-      ->ReportAggregatesOnly(true)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);
-}
+// Every case reports the best of three repetitions (BestOfThree, bench_data.h), as the
+// Python reference does.
 
 // scikit-learn's LogisticRegression(C=1.0) objective, solved by Newton to the default tol.
 void BM_LogisticFit(benchmark::State& state) {

@@ -3,6 +3,7 @@
 # machine, and prints the numbers recorded in docs/benchmarks.md.
 #   scripts/run-benchmarks.sh BUILD_DIR           # everything
 #   scripts/run-benchmarks.sh BUILD_DIR models    # only models + registry vs scikit-learn
+#   scripts/run-benchmarks.sh BUILD_DIR training  # only one training job vs pandas + scikit-learn
 set -euo pipefail
 build=${1:-build}
 only=${2:-all}
@@ -17,18 +18,10 @@ print_machine() {
     | tee "$out/machine.txt"
 }
 
-# Models and validation: Vigil's Google Benchmark cases, then scikit-learn / numpy on the
-# same rows (models_benchmark writes them, with its own results for the answer checks).
-run_models() {
-  echo "== Google Benchmark: models, validation and registry (best of 3 repetitions)"
-  "$build/bench/models_benchmark" --benchmark_out="$out/models.json" --benchmark_out_format=json \
-    | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/models.txt"
-  local data="$out/models-data"
-  "$build/bench/models_benchmark" --write_reference_inputs="$data"
-  echo "== reference: scikit-learn / numpy on the same rows ($data)"
-  /usr/bin/python3 "$root/scripts/bench/sklearn_models.py" "$data" | tee "$out/sklearn_models.txt"
-  echo "== models: reference seconds / Vigil seconds (> 1: Vigil faster)"
-  /usr/bin/python3 - "$out/models.json" "$out/sklearn_models.txt" <<'PY' | tee "$out/models_ratios.txt"
+# Ratio lines: a Google Benchmark JSON file (best-of-3 "min" aggregates) against a
+# reference script's "time <case> <wall s> <cpu s> <what>" lines, matched by case name.
+print_ratios() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
 import json, sys
 unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 vigil = {}
@@ -49,12 +42,46 @@ for line in open(sys.argv[2]):
 PY
 }
 
+# Models and validation: Vigil's Google Benchmark cases, then scikit-learn / numpy on the
+# same rows (models_benchmark writes them, with its own results for the answer checks).
+run_models() {
+  echo "== Google Benchmark: models, validation and registry (best of 3 repetitions)"
+  "$build/bench/models_benchmark" --benchmark_out="$out/models.json" --benchmark_out_format=json \
+    | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/models.txt"
+  local data="$out/models-data"
+  "$build/bench/models_benchmark" --write_reference_inputs="$data"
+  echo "== reference: scikit-learn / numpy on the same rows ($data)"
+  /usr/bin/python3 "$root/scripts/bench/sklearn_models.py" "$data" | tee "$out/sklearn_models.txt"
+  echo "== models: reference seconds / Vigil seconds (> 1: Vigil faster)"
+  print_ratios "$out/models.json" "$out/sklearn_models.txt" | tee "$out/models_ratios.txt"
+}
+
+# One training job (RunTrainingJob) and its stages on a simulated market, then the same job
+# with pandas + scikit-learn on the same candles (pipeline_benchmark writes them as CSV,
+# with its own results for the answer checks).
+run_training() {
+  echo "== Google Benchmark: one training job end to end and its stages (best of 3 repetitions)"
+  "$build/bench/pipeline_benchmark" --benchmark_out="$out/training.json" --benchmark_out_format=json \
+    | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/training.txt"
+  local data="$out/training-data"
+  rm -rf "$data"
+  "$build/bench/pipeline_benchmark" --write_reference_inputs="$data"
+  echo "== reference: pandas + scikit-learn, the same job on the same candles ($data/candles.csv)"
+  /usr/bin/python3 "$root/scripts/bench/sklearn_training.py" "$data" | tee "$out/sklearn_training.txt"
+  echo "== training: reference seconds / Vigil seconds (> 1: Vigil faster)"
+  print_ratios "$out/training.json" "$out/sklearn_training.txt" | tee "$out/training_ratios.txt"
+}
+
 if [[ $only == models ]]; then
   print_machine
   run_models
   exit 0
+elif [[ $only == training ]]; then
+  print_machine
+  run_training
+  exit 0
 elif [[ $only != all ]]; then
-  echo "run-benchmarks: unknown section '$only' (all, models)" >&2
+  echo "run-benchmarks: unknown section '$only' (all, models, training)" >&2
   exit 2
 fi
 
@@ -142,3 +169,4 @@ t_pandas=$(awk '{print $(NF-1)}' "$out/ta_pandas.txt")
 } | tee "$out/ta_ratios.txt"
 
 run_models
+run_training
