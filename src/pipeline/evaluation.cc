@@ -200,18 +200,21 @@ Result<Evaluation> Evaluate(const TrainingConfig& config, const TrainingSet& set
   VIGIL_ASSIGN_OR_RETURN(evaluation.folds, Split(config, set));
   Predictions pooled;
   std::vector<double> pooled_labels;
+  Predictions last_predicted;
+  std::vector<double> last_labels;
   for (size_t f = 0; f < evaluation.folds.size(); ++f) {
     const Fold& fold = evaluation.folds[f];
     if (fold.train.empty() || fold.test.empty()) continue;
     Result<std::unique_ptr<Model>> model = FitModel(config, set, fold.train);
     if (!model.ok()) return model.status().WithContext("fold " + std::to_string(f + 1));
-    VIGIL_ASSIGN_OR_RETURN(Predictions predicted, Predict(**model, SelectRows(set.x, fold.test)));
-    const std::vector<double> labels = SelectValues(set.labels, fold.test);
-    Append(pooled, predicted);
-    pooled_labels.insert(pooled_labels.end(), labels.begin(), labels.end());
+    VIGIL_ASSIGN_OR_RETURN(last_predicted, Predict(**model, SelectRows(set.x, fold.test)));
+    last_labels = SelectValues(set.labels, fold.test);
+    Append(pooled, last_predicted);
+    pooled_labels.insert(pooled_labels.end(), last_labels.begin(), last_labels.end());
     evaluation.gate_rows = fold.test;
-    evaluation.gate_metrics = MetricsOf(config, labels, predicted);
   }
+  // Only the last fold's window gates promotion, so only its metrics are computed.
+  evaluation.gate_metrics = MetricsOf(config, last_labels, last_predicted);
   if (pooled_labels.empty()) return FailedPrecondition("validation produced no test rows");
   evaluation.metrics = MetricsOf(config, pooled_labels, pooled);
   evaluation.metrics["folds"] = static_cast<double>(evaluation.folds.size());
