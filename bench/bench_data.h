@@ -1,9 +1,6 @@
 // Deterministic synthetic inputs for benchmarks.
 #pragma once
 
-#include <benchmark/benchmark.h>
-
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,19 +31,5 @@ struct ClassificationData {
   std::vector<double> probability;  // the true P(label = 1) of each row
 };
 ClassificationData ClassificationProblem(int64_t rows, int features = 20, uint64_t seed = 7);
-
-// How the cases compared with a Python reference are run: three repetitions, reported as
-// their minimum (each repetition is the mean over its iterations), wall clock, as the
-// reference scripts' best-of-3 `timeit`-style repeats. `->Apply(BestOfThree)`.
-inline double MinOf(const std::vector<double>& values) {
-  return *std::min_element(values.begin(), values.end());
-}
-inline void BestOfThree(benchmark::internal::Benchmark* bench) {
-  bench->Repetitions(3)
-      ->ComputeStatistics("min", MinOf)
-      ->ReportAggregatesOnly(true)
-      ->UseRealTime()
-      ->Unit(benchmark::kMillisecond);
-}
 
 }  // namespace vigil::bench

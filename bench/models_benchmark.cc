@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench_data.h"
+#include "reference_run.h"
 #include "vigil/core/timestamp.h"
 #include "vigil/models/logistic_regression.h"
 #include "vigil/models/metrics.h"
@@ -70,7 +71,7 @@ std::vector<int64_t> MinuteTimestamps(int64_t rows) {
   return timestamps;
 }
 
-// Every case reports the best of three repetitions (BestOfThree, bench_data.h), as the
+// Every case reports the best of three repetitions (BestOfThree, reference_run.h), as the
 // Python reference does.
 
 // scikit-learn's LogisticRegression(C=1.0) objective, solved by Newton to the default tol.
@@ -331,15 +332,6 @@ BENCHMARK_CAPTURE(BM_RegistryLogistic, register_load, RegistryStep::kRegisterLoa
 
 // --- inputs and results for the reference script ---
 
-template <typename T>
-Status WriteBinary(const fs::path& path, const std::vector<T>& values) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(values.data()),
-            static_cast<std::streamsize>(values.size() * sizeof(T)));
-  out.close();
-  return out ? Status::Ok() : IoError(path.string() + ": write failed");
-}
-
 nlohmann::json FoldSizes(const std::vector<Fold>& folds) {
   nlohmann::json out = nlohmann::json::array();
   for (const Fold& fold : folds) {
@@ -404,28 +396,13 @@ Status WriteReferenceInputs(const fs::path& dir) {
       WriteBinary(dir / "labels.u8", std::vector<uint8_t>(data.labels.begin(), data.labels.end())));
   VIGIL_RETURN_IF_ERROR(WriteBinary(dir / "scores.f64", data.probability));
   VIGIL_ASSIGN_OR_RETURN(nlohmann::json results, VigilResults());
-  std::ofstream out(dir / "vigil.json", std::ios::trunc);
-  out << results.dump(2) << "\n";
-  out.close();
-  return out ? Status::Ok() : IoError((dir / "vigil.json").string() + ": write failed");
+  return WriteJson(dir / "vigil.json", results);
 }
 
 }  // namespace
 }  // namespace vigil::bench
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  constexpr std::string_view kFlag = "--write_reference_inputs=";
-  for (int arg = 1; arg < argc; ++arg) {
-    const std::string_view text = argv[arg];
-    if (text.rfind(kFlag, 0) != 0) continue;
-    const vigil::Status status =
-        vigil::bench::WriteReferenceInputs(std::string(text.substr(kFlag.size())));
-    if (!status.ok()) std::fprintf(stderr, "models_benchmark: %s\n", status.ToString().c_str());
-    return status.ok() ? 0 : 1;
-  }
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return vigil::bench::BenchmarkMain(argc, argv, "models_benchmark",
+                                     vigil::bench::WriteReferenceInputs);
 }

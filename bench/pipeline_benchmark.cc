@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_data.h"
+#include "reference_run.h"
 #include "vigil/data/simulator.h"
 #include "vigil/models/logistic_regression.h"
 #include "vigil/pipeline/training_config.h"
@@ -244,15 +245,6 @@ BENCHMARK(BM_FitModel)->Apply(BestOfThree);
 
 // --- inputs and results for the reference script ---
 
-template <typename T>
-Status WriteBinary(const fs::path& path, const std::vector<T>& values) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(values.data()),
-            static_cast<std::streamsize>(values.size() * sizeof(T)));
-  out.close();
-  return out ? Status::Ok() : IoError(path.string() + ": write failed");
-}
-
 nlohmann::json FoldsJson(const std::vector<Fold>& folds) {
   nlohmann::json out = nlohmann::json::array();
   for (const Fold& fold : folds) {
@@ -317,28 +309,13 @@ Status WriteReferenceInputs(const fs::path& dir) {
   VIGIL_RETURN_IF_ERROR(WriteBinary(dir / "set_labels.f64", set.labels));
   VIGIL_RETURN_IF_ERROR(WriteBinary(dir / "set_x.f64", set.x.values));
   VIGIL_ASSIGN_OR_RETURN(nlohmann::json results, VigilResults(*home, set));
-  std::ofstream out(dir / "vigil.json", std::ios::trunc);
-  out << results.dump(2) << "\n";
-  out.close();
-  return out ? Status::Ok() : IoError((dir / "vigil.json").string() + ": write failed");
+  return WriteJson(dir / "vigil.json", results);
 }
 
 }  // namespace
 }  // namespace vigil::bench
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  constexpr std::string_view kFlag = "--write_reference_inputs=";
-  for (int arg = 1; arg < argc; ++arg) {
-    const std::string_view text = argv[arg];
-    if (text.rfind(kFlag, 0) != 0) continue;
-    const vigil::Status status =
-        vigil::bench::WriteReferenceInputs(std::string(text.substr(kFlag.size())));
-    if (!status.ok()) std::fprintf(stderr, "pipeline_benchmark: %s\n", status.ToString().c_str());
-    return status.ok() ? 0 : 1;
-  }
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return vigil::bench::BenchmarkMain(argc, argv, "pipeline_benchmark",
+                                     vigil::bench::WriteReferenceInputs);
 }
