@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "models/sklearn_linear_cases.h"
 #include "vigil/core/text_file.h"
 
 namespace vigil {
@@ -27,26 +28,13 @@ struct SklearnCase {
 };
 
 std::vector<SklearnCase> LoadSklearnCases() {
-  Result<std::string> text =
-      ReadFileToString(std::string(VIGIL_TEST_DATA) + "/models/sklearn_logistic.json");
-  EXPECT_TRUE(text.ok()) << text.status().ToString();
-  if (!text.ok()) return {};
-  const nlohmann::json doc = nlohmann::json::parse(*text);
   std::vector<SklearnCase> cases;
-  for (const auto& item : doc.at("cases")) {
-    SklearnCase c;
-    c.name = item.at("name");
-    c.params = item.at("params");
-    const auto rows = item.at("x").get<std::vector<std::vector<double>>>();
-    for (size_t col = 0; col < rows.at(0).size(); ++col)
-      c.x.columns.push_back("f" + std::to_string(col));
-    c.x.rows = static_cast<int64_t>(rows.size());
-    for (const auto& row : rows) c.x.values.insert(c.x.values.end(), row.begin(), row.end());
-    c.y = item.at("y").get<std::vector<int>>();
-    c.weights = item.at("weights").get<std::vector<double>>();
-    c.coef = item.at("coef").get<std::vector<double>>();
-    c.intercept = item.at("intercept");
-    for (const auto& p : item.at("predict_proba")) c.proba1.push_back(p.at(1));
+  for (testing_util::SklearnLinearCase& linear :
+       testing_util::LoadSklearnLinearCases("sklearn_logistic.json")) {
+    SklearnCase c{linear.name,    linear.params, std::move(linear.x), {},
+                  linear.weights, linear.coef,   linear.intercept,    {}};
+    for (double label : linear.y) c.y.push_back(static_cast<int>(label));
+    for (const auto& p : linear.item.at("predict_proba")) c.proba1.push_back(p.at(1));
     cases.push_back(std::move(c));
   }
   return cases;

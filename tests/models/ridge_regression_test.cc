@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "models/sklearn_linear_cases.h"
 #include "vigil/core/text_file.h"
 
 namespace vigil {
@@ -19,41 +20,17 @@ namespace {
 constexpr double kSklearnRelativeTolerance = 1e-9;
 
 // One case of tests/testdata/models/sklearn_ridge.json
-// (written by scripts/fixtures/sklearn_ridge.py).
-struct SklearnCase {
-  std::string name;
-  nlohmann::json params;
-  FeatureMatrix x;
-  std::vector<double> y;
-  std::vector<double> weights;
-  std::vector<double> coef;
-  double intercept = 0;
+// (written by scripts/fixtures/sklearn_ridge.py), with scikit-learn's predictions.
+struct SklearnCase : testing_util::SklearnLinearCase {
   std::vector<double> predict;
 };
 
 std::vector<SklearnCase> LoadSklearnCases() {
-  Result<std::string> text =
-      ReadFileToString(std::string(VIGIL_TEST_DATA) + "/models/sklearn_ridge.json");
-  EXPECT_TRUE(text.ok()) << text.status().ToString();
-  if (!text.ok()) return {};
-  const nlohmann::json doc = nlohmann::json::parse(*text);
   std::vector<SklearnCase> cases;
-  for (const auto& item : doc.at("cases")) {
-    SklearnCase c;
-    c.name = item.at("name");
-    c.params = item.at("params");
-    const auto rows = item.at("x").get<std::vector<std::vector<double>>>();
-    for (size_t col = 0; col < rows.at(0).size(); ++col) {
-      c.x.columns.push_back("f" + std::to_string(col));
-    }
-    c.x.rows = static_cast<int64_t>(rows.size());
-    for (const auto& row : rows) c.x.values.insert(c.x.values.end(), row.begin(), row.end());
-    c.y = item.at("y").get<std::vector<double>>();
-    c.weights = item.at("weights").get<std::vector<double>>();
-    c.coef = item.at("coef").get<std::vector<double>>();
-    c.intercept = item.at("intercept");
-    c.predict = item.at("predict").get<std::vector<double>>();
-    cases.push_back(std::move(c));
+  for (testing_util::SklearnLinearCase& linear :
+       testing_util::LoadSklearnLinearCases("sklearn_ridge.json")) {
+    std::vector<double> predict = linear.item.at("predict").get<std::vector<double>>();
+    cases.push_back(SklearnCase{std::move(linear), std::move(predict)});
   }
   return cases;
 }
