@@ -39,6 +39,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from sklearn_models import best_of, report_check, report_time  # noqa: E402  the same timing rules
 from ta_pandas import ta_set  # noqa: E402  the same 20 columns, computed as in the features bench
 
 # The job, as kConfigYaml in bench/pipeline_benchmark.cc (checked against vigil.json).
@@ -49,31 +50,6 @@ TRAIN_NS = pd.Timedelta(days=20).value
 TEST_NS = pd.Timedelta(days=5).value
 C = 0.1
 SOLVERS = ("lbfgs", "newton-cholesky")
-
-
-def best_of(fn, repeats=3, number=1):
-    """Best of `repeats` means over `number` calls of fn(), as in sklearn_models.py.
-
-    Returns ((wall seconds, CPU seconds of that repeat), the last result).
-    """
-    best = (float("inf"), float("inf"))
-    result = None
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        for _ in range(number):
-            result = fn()
-        wall = (time.perf_counter() - start) / number
-        best = min(best, (wall, (time.process_time() - start_cpu) / number))
-    return best, result
-
-
-def report_time(case, seconds, what):
-    wall, cpu = seconds
-    print(f"time {case} {wall:.6f} {cpu:.6f} {what}", flush=True)
-
-
-def report_check(what, value):
-    print(f"check {what} {value}", flush=True)
 
 
 # --- the job ---
