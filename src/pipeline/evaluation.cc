@@ -170,8 +170,12 @@ Result<std::unique_ptr<Model>> FitModel(const TrainingConfig& config, const Trai
     params["seed"] = config.seed;
     VIGIL_ASSIGN_OR_RETURN(model, CreateModel(config.model_kind, params));
   }
-  const FeatureMatrix x = SelectRows(set.x, rows);
-  const std::vector<double> labels = SelectValues(set.labels, rows);
+  // All rows (the final fit) are used in place rather than copied.
+  const FeatureMatrix selected = rows.empty() ? FeatureMatrix{} : SelectRows(set.x, rows);
+  const std::vector<double> selected_labels =
+      rows.empty() ? std::vector<double>{} : SelectValues(set.labels, rows);
+  const FeatureMatrix& x = rows.empty() ? set.x : selected;
+  const std::vector<double>& labels = rows.empty() ? set.labels : selected_labels;
   if (Classifier* classifier = AsClassifier(model.get())) {
     std::vector<int> classes(labels.size());
     for (size_t i = 0; i < labels.size(); ++i) classes[i] = static_cast<int>(labels[i]);
