@@ -15,3 +15,13 @@ endif()
 find_package(ZLIB REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+# Anomaly detectors: nanoflann (kNN for lof/dbscan) and libsvm (ocsvm; Debian ships no CMake
+# config for it, so it is found by header and library).
+find_package(nanoflann REQUIRED)
+find_path(VIGIL_LIBSVM_INCLUDE_DIR svm.h PATH_SUFFIXES libsvm REQUIRED)
+find_library(VIGIL_LIBSVM_LIBRARY svm REQUIRED)
+# LibTorch (the neural family). On by default; -DVIGIL_WITH_TORCH=OFF builds without it.
+option(VIGIL_WITH_TORCH "Build the LibTorch model family (autoencoder)" ON)
+if(VIGIL_WITH_TORCH)
+  find_package(Torch REQUIRED)
+endif()

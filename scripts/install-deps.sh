@@ -12,6 +12,8 @@ packages=(
   # libraries
   libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev zlib1g-dev
   libsqlite3-dev sqlite3 libpq-dev libssl-dev libeigen3-dev
+  # model families: kNN, one-class SVM, neural nets
+  libnanoflann-dev libsvm-dev libtorch-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # services started by the test suite (throwaway clusters on loopback)

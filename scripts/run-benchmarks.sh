@@ -4,6 +4,7 @@
 #   scripts/run-benchmarks.sh BUILD_DIR           # everything
 #   scripts/run-benchmarks.sh BUILD_DIR models    # only models + registry vs scikit-learn
 #   scripts/run-benchmarks.sh BUILD_DIR training  # only one training job vs pandas + scikit-learn
+#   scripts/run-benchmarks.sh BUILD_DIR anomaly   # only the anomaly detectors vs scikit-learn
 set -euo pipefail
 build=${1:-build}
 only=${2:-all}
@@ -42,34 +43,40 @@ for line in open(sys.argv[2]):
 PY
 }
 
-# Models and validation: Vigil's Google Benchmark cases, then scikit-learn / numpy on the
-# same rows (models_benchmark writes them, with its own results for the answer checks).
+# One Google Benchmark binary against its reference script on the same inputs: the cases
+# (best of 3), then the binary writes the inputs (and its own answers for the script's
+# checks) to a directory, the script times the reference tool on them, and the ratios.
+#   run_compared SECTION BINARY SCRIPT TITLE
+run_compared() {
+  local section=$1 binary=$2 script=$3 title=$4
+  echo "== Google Benchmark: $title (best of 3 repetitions)"
+  "$build/bench/$binary" --benchmark_out="$out/$section.json" --benchmark_out_format=json \
+    | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/$section.txt"
+  local data="$out/$section-data"
+  rm -rf "$data"
+  "$build/bench/$binary" --write_reference_inputs="$data"
+  echo "== reference: $script on the same inputs ($data)"
+  /usr/bin/python3 "$root/scripts/bench/$script" "$data" | tee "$out/reference_$section.txt"
+  echo "== $section: reference seconds / Vigil seconds (> 1: Vigil faster)"
+  print_ratios "$out/$section.json" "$out/reference_$section.txt" | tee "$out/${section}_ratios.txt"
+}
+
+# Models and validation: scikit-learn / numpy on the same rows.
 run_models() {
-  echo "== Google Benchmark: models, validation and registry (best of 3 repetitions)"
-  "$build/bench/models_benchmark" --benchmark_out="$out/models.json" --benchmark_out_format=json \
-    | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/models.txt"
-  local data="$out/models-data"
-  "$build/bench/models_benchmark" --write_reference_inputs="$data"
-  echo "== reference: scikit-learn / numpy on the same rows ($data)"
-  /usr/bin/python3 "$root/scripts/bench/sklearn_models.py" "$data" | tee "$out/sklearn_models.txt"
-  echo "== models: reference seconds / Vigil seconds (> 1: Vigil faster)"
-  print_ratios "$out/models.json" "$out/sklearn_models.txt" | tee "$out/models_ratios.txt"
+  run_compared models models_benchmark sklearn_models.py "models, validation and registry"
 }
 
 # One training job (RunTrainingJob) and its stages on a simulated market, then the same job
-# with pandas + scikit-learn on the same candles (pipeline_benchmark writes them as CSV,
-# with its own results for the answer checks).
+# with pandas + scikit-learn on the same candles.
 run_training() {
-  echo "== Google Benchmark: one training job end to end and its stages (best of 3 repetitions)"
-  "$build/bench/pipeline_benchmark" --benchmark_out="$out/training.json" --benchmark_out_format=json \
-    | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/training.txt"
-  local data="$out/training-data"
-  rm -rf "$data"
-  "$build/bench/pipeline_benchmark" --write_reference_inputs="$data"
-  echo "== reference: pandas + scikit-learn, the same job on the same candles ($data/candles.csv)"
-  /usr/bin/python3 "$root/scripts/bench/sklearn_training.py" "$data" | tee "$out/sklearn_training.txt"
-  echo "== training: reference seconds / Vigil seconds (> 1: Vigil faster)"
-  print_ratios "$out/training.json" "$out/sklearn_training.txt" | tee "$out/training_ratios.txt"
+  run_compared training pipeline_benchmark sklearn_training.py \
+    "one training job end to end and its stages"
+}
+
+# Anomaly detectors: isolation forests, then lof and ocsvm, against scikit-learn.
+run_anomaly() {
+  run_compared iforest iforest_benchmark sklearn_iforest.py "isolation forests"
+  run_compared density density_benchmark sklearn_density.py "lof and ocsvm"
 }
 
 if [[ $only == models ]]; then
@@ -80,8 +87,12 @@ elif [[ $only == training ]]; then
   print_machine
   run_training
   exit 0
+elif [[ $only == anomaly ]]; then
+  print_machine
+  run_anomaly
+  exit 0
 elif [[ $only != all ]]; then
-  echo "run-benchmarks: unknown section '$only' (all, models, training)" >&2
+  echo "run-benchmarks: unknown section '$only' (all, models, training, anomaly)" >&2
   exit 2
 fi
 
@@ -170,3 +181,4 @@ t_pandas=$(awk '{print $(NF-1)}' "$out/ta_pandas.txt")
 
 run_models
 run_training
+run_anomaly

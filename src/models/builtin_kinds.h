@@ -24,6 +24,14 @@ struct KindRegistration {
 KindRegistration LogisticRegressionKind();  // logistic_regression.cc
 KindRegistration RidgeRegressionKind();     // ridge_regression.cc
 KindRegistration RobustZscoreKind();        // robust_zscore.cc
+// The anomaly family (src/models/anomaly/, one file each).
+KindRegistration IsolationForestKind();
+KindRegistration ExtendedIsolationForestKind();
+KindRegistration LocalOutlierFactorKind();
+KindRegistration OneClassSvmKind();
+KindRegistration DbscanKind();
+KindRegistration EcodKind();
+KindRegistration EnsembleKind();
 
 // Configuration parsing shared by the kinds. Every failure is InvalidArgument naming the
 // kind and the key ("model 'logistic': config key 'C': must be > 0").

@@ -107,6 +107,11 @@ RiskLevel RiskLevelOf(double probability, const RiskCutpoints& cutpoints) {
   return RiskLevel::kLow;  // including NaN: no evidence of risk
 }
 
+Result<AnomalyScores> AnomalyDetector::FitScore(const FeatureMatrix& x) {
+  VIGIL_RETURN_IF_ERROR(Fit(x));
+  return Score(x);
+}
+
 Classifier* AsClassifier(Model* model) {
   return model != nullptr && model->task() == Task::kClassification
              ? static_cast<Classifier*>(model)
@@ -182,7 +187,10 @@ class KindRegistry {
   KindRegistry() {
     for (models_internal::KindRegistration builtin :
          {models_internal::LogisticRegressionKind(), models_internal::RidgeRegressionKind(),
-          models_internal::RobustZscoreKind()}) {
+          models_internal::RobustZscoreKind(), models_internal::IsolationForestKind(),
+          models_internal::ExtendedIsolationForestKind(), models_internal::LocalOutlierFactorKind(),
+          models_internal::OneClassSvmKind(), models_internal::DbscanKind(),
+          models_internal::EcodKind(), models_internal::EnsembleKind()}) {
       kinds_.emplace(builtin.kind, KindEntry{builtin.task, std::move(builtin.factory)});
     }
   }

@@ -8,6 +8,7 @@
 
 #include "models/builtin_kinds.h"
 #include "vigil/core/text_file.h"
+#include "vigil/models/anomaly/calibration.h"
 
 namespace vigil {
 namespace {
@@ -28,16 +29,6 @@ double Median(std::vector<double>& values) {
   if (values.size() % 2 == 1) return upper;
   const double lower = *std::max_element(values.begin(), values.begin() + mid);
   return lower + (upper - lower) / 2;
-}
-
-// Quantile with linear interpolation between order statistics (Hyndman & Fan type 7,
-// numpy's default); precondition: not empty.
-double Quantile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  const double position = q * static_cast<double>(values.size() - 1);
-  const size_t lower = static_cast<size_t>(std::floor(position));
-  if (lower + 1 >= values.size()) return values.back();
-  return values[lower] + (position - lower) * (values[lower + 1] - values[lower]);
 }
 
 std::string_view MethodName(RobustZscore::ScaleMethod method) {
@@ -151,7 +142,8 @@ Status RobustZscore::Fit(const FeatureMatrix& x) {
   std::vector<double> raw(x.rows);
   std::vector<double> z(x.cols());
   for (int64_t row = 0; row < x.rows; ++row) raw[row] = fitted.RowScore(x.row(row), z);
-  fitted.threshold_raw_ = std::max(Quantile(raw, 1.0 - options_.contamination), kMinThresholdRaw);
+  fitted.threshold_raw_ =
+      std::max(InterpolatedQuantile(raw, 1.0 - options_.contamination), kMinThresholdRaw);
   fitted.median_raw_ = Median(raw);
   fitted.fitted_ = true;
   *this = std::move(fitted);
@@ -208,12 +200,25 @@ Result<AnomalyScores> RobustZscore::Score(const FeatureMatrix& x) const {
     out.score[row] = ScoreOfRaw(out.raw[row]);
     out.flag[row] = out.raw[row] >= threshold_raw_;
     if (!out.flag[row]) continue;
-    double total = 0.0;
-    for (double value : z) total += value;
-    if (total <= 0) continue;
-    for (size_t col = 0; col < x.cols(); ++col) {
-      out.contributions[row * x.cols() + col] = z[col] / total;
-    }
+    std::span<double> shares(out.contributions.data() + row * x.cols(), x.cols());
+    std::copy(z.begin(), z.end(), shares.begin());
+    NormalizeShares(shares);
+  }
+  return out;
+}
+
+void RobustZscore::DeviationShares(std::span<const double> row, std::span<double> shares) const {
+  RowScore(row, shares);
+  NormalizeShares(shares);
+}
+
+Result<std::vector<double>> RobustZscore::Contributions(const FeatureMatrix& x) const {
+  if (!fitted_) return FailedPrecondition("model 'zscore': not fitted");
+  VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/true).WithContext("model 'zscore'"));
+  std::vector<double> out(static_cast<size_t>(x.rows) * x.cols());
+  for (int64_t row = 0; row < x.rows; ++row) {
+    DeviationShares(x.row(row), std::span<double>(out.data() + row * x.cols(), x.cols()));
   }
   return out;
 }

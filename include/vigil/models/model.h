@@ -125,11 +125,26 @@ struct AnomalyScores {
   std::vector<double> contributions;
 };
 
+// Every detector (include/vigil/models/anomaly/ and the zscore baseline) follows one contract:
+// - raw: higher = more anomalous, on the detector's own scale;
+// - score: 0..100 by the detector's ScoreCalibration (anomaly/calibration.h), fitted on the
+//   training rows, so the flag threshold maps to a fixed level (80) for every kind;
+// - flag: raw >= the threshold set by `contamination` (a fraction, or "auto");
+// - contributions: non-negative per-feature shares summing to 1 (all zero when there is
+//   nothing to attribute), filled by Score for flagged rows and by Contributions for all.
 class AnomalyDetector : public Model {
  public:
   Task task() const override { return Task::kAnomaly; }
   virtual Status Fit(const FeatureMatrix& x) = 0;
+  // Scores new rows against the fitted model (novelty mode).
   virtual Result<AnomalyScores> Score(const FeatureMatrix& x) const = 0;
+  // Per-row, per-feature shares (rows x cols, row-major) for every row of x, computed the
+  // way Score fills them for flagged rows.
+  virtual Result<std::vector<double>> Contributions(const FeatureMatrix& x) const = 0;
+  // Fits on x and scores the same rows in-sample. Default: Fit then Score. Kinds whose
+  // training-row scores differ from novelty scores (lof and dbscan: a training row is not
+  // its own neighbour) override it, matching scikit-learn's fit_predict semantics.
+  virtual Result<AnomalyScores> FitScore(const FeatureMatrix& x);
 };
 
 struct ForecastPath {

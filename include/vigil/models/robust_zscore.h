@@ -84,6 +84,12 @@ class RobustZscore final : public AnomalyDetector {
   Status Fit(const FeatureMatrix& x) override;
   // Fails if unfitted, on a column mismatch or on infinite values.
   Result<AnomalyScores> Score(const FeatureMatrix& x) const override;
+  // Every row's shares |z_j| / sum_k |z_k| (the standardized-deviation attribution other
+  // detectors reuse by holding a fitted RobustZscore).
+  Result<std::vector<double>> Contributions(const FeatureMatrix& x) const override;
+  // One row's shares into `shares` (size cols; all zero when no feature deviates).
+  // Preconditions: fitted, row.size() == shares.size() == feature count.
+  void DeviationShares(std::span<const double> row, std::span<double> shares) const;
 
   // The 0..100 map described above (precondition: fitted).
   double ScoreOfRaw(double raw) const;
