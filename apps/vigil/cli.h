@@ -56,5 +56,14 @@ void AddFeaturesCommand(CLI::App& app, const GlobalOptions& globals, int* exit_c
 void AddModelsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddTrainCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddSchedulerCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddDetectCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+// `vigil detect fit` and `vigil detect scan`, added under the `detect` command
+// (detect_fit.cc, detect_scan.cc).
+void AddDetectFitCommand(CLI::App* detect, const GlobalOptions& globals, int* exit_code);
+void AddDetectScanCommand(CLI::App* detect, const GlobalOptions& globals, int* exit_code);
+
+// A registered model that must be an anomaly detector (InvalidArgument naming the version
+// otherwise; registry errors as Load returns them).
+Result<LoadedModel> LoadStoredDetector(const ModelRegistry& registry, const std::string& reference);
 
 }  // namespace vigil::cli

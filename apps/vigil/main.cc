@@ -8,11 +8,20 @@
 #include "cli.h"
 #include "vigil/core/logging.h"
 #include "vigil/core/version.h"
+#ifdef VIGIL_WITH_TORCH
+#include "vigil/models/neural/autoencoder.h"
+#endif
 
 namespace {
 
 int Run(int argc, char** argv) {
   using namespace vigil::cli;
+#ifdef VIGIL_WITH_TORCH
+  // The LibTorch kinds live outside vigil_models, so they join the factory here.
+  if (const vigil::Status registered = vigil::RegisterNeuralModelKinds(); !registered.ok()) {
+    return Fail(registered.WithContext("registering the LibTorch model kinds"), 1);
+  }
+#endif
   CLI::App app{"Vigil: machine learning on crypto and DeFi market data", "vigil"};
   app.set_version_flag("--version", "vigil " + std::string(vigil::VersionString()));
   // At most one command; an unknown word is reported by name (CLI11 ExtrasError) rather
@@ -51,6 +60,7 @@ int Run(int argc, char** argv) {
   AddModelsCommand(app, globals, &exit_code);
   AddTrainCommand(app, globals, &exit_code);
   AddSchedulerCommand(app, globals, &exit_code);
+  AddDetectCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -63,7 +73,7 @@ int Run(int argc, char** argv) {
   if (app.get_subcommands().empty()) {
     std::cerr << app.help()
               << "vigil: a command is required (ingest, data, simulate, features, models, train, "
-                 "scheduler)\n";
+                 "scheduler, detect)\n";
     return kExitUsage;
   }
   return exit_code;
