@@ -30,5 +30,21 @@ echo "== the scheduler runs a triggered retrain, as monitoring does on drift"
 "$vigil" --home "$home" scheduler run --config "$examples/scheduler.yaml" \
   --trigger btc_direction_6h --max-runs 1
 echo
+echo "== anomaly detection (docs/anomaly.md): an isolation forest over sim:SOL-PERP's oracle"
+echo "   features (one row per oracle update); the most anomalous rows and what drove them"
+"$vigil" --home "$home" features compute --instrument sim:SOL-PERP --set oracle \
+  --out "$home/sol_oracle.csv"
+"$vigil" --home "$home" detect run --input "$home/sol_oracle.csv" --model isolation_forest \
+  --params contamination=0.02 --seed 7 --out "$home/sol_oracle_scores.csv"
+sort -t, -k2 -g -r "$home/sol_oracle_scores.csv" | head -n 5
+echo "   the simulator's ground truth for sim:SOL-PERP:"
+grep 'sim:SOL-PERP,oracle_deviation' "$home/sim/events.csv" || true
+echo
+echo "== a registered detector (vigil detect fit), then the scan of every stored instrument's"
+echo "   latest oracle row (vigil detect scan)"
+"$vigil" --home "$home" detect fit --instrument sim:BTC-PERP --set oracle --model isolation_forest \
+  --params contamination=0.02 --seed 7 --name oracle_iforest
+"$vigil" --home "$home" detect scan --model oracle_iforest
+echo
 echo "== the registry (vigil models list)"
 "$vigil" --home "$home" models list

@@ -91,6 +91,9 @@ int RunDetect(const GlobalOptions& globals, const RunArgs& args) {
   if (!input.ok()) return Fail(input.status());
   auto model = CreateDetector(args.detector);
   if (!model.ok()) return Fail(model.status());
+  if (Status prepared = PrepareRowsFor(args.detector.kind, *input); !prepared.ok()) {
+    return Fail(prepared);
+  }
   AnomalyDetector* detector = AsAnomalyDetector(model->get());
   const auto fit_start = std::chrono::steady_clock::now();
   auto scores = detector->FitScore(input->x);
@@ -128,10 +131,14 @@ int RunScore(const GlobalOptions& globals, const ScoreArgs& args) {
   const AnomalyDetector* detector = AsAnomalyDetector(loaded->model.get());
   auto x = SelectColumns(input->x, detector->feature_names(), args.input);
   if (!x.ok()) return Fail(x.status());
-  auto scores = detector->Score(*x);
+  input->x = std::move(*x);
+  if (Status prepared = PrepareRowsFor(detector->kind(), *input); !prepared.ok()) {
+    return Fail(prepared);
+  }
+  auto scores = detector->Score(input->x);
   if (!scores.ok()) return Fail(scores.status().WithContext(args.input));
-  const Status written =
-      WriteScores(args.out, ScoresCsv(input->keys, input->has_timestamp, *scores, x->columns));
+  const Status written = WriteScores(
+      args.out, ScoresCsv(input->keys, input->has_timestamp, *scores, input->x.columns));
   if (!written.ok()) return Fail(written);
   if (args.out == "-") return 0;
   const std::string model = loaded->manifest.name + "@" + std::to_string(loaded->manifest.version);

@@ -227,6 +227,7 @@ Result<std::pair<Manifest, std::optional<SelectionResult>>> FitAndRegister(
   }
   VIGIL_ASSIGN_OR_RETURN(TrainingRows rows,
                          args.input.empty() ? RowsFromStore(globals, args) : RowsFromFile(args));
+  if (!args.input.empty()) VIGIL_RETURN_IF_ERROR(PrepareRowsFor(args.detector.kind, rows.input));
   if (rows.dropped_undefined > 0) {
     std::cerr << "vigil: " << rows.dropped_undefined
               << " row(s) with an undefined feature (indicator warm-up) left out\n";

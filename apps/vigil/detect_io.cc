@@ -7,11 +7,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <set>
 
 #include "vigil/core/text_file.h"
+#include "vigil/models/robust_zscore.h"
 
 namespace vigil::cli {
 namespace {
@@ -106,6 +108,8 @@ Status AppendRow(const CsvLayout& layout, std::span<const std::string_view> fiel
       input.x.values.push_back(*value);
     }
   }
+  if (layout.timestamp < 0) input.keys.push_back(std::to_string(input.x.rows));
+  input.lines.push_back(line);
   ++input.x.rows;
   return Status::Ok();
 }
@@ -268,7 +272,7 @@ std::string ScoresCsv(const std::vector<std::string>& keys, bool has_timestamp,
                     ",score,raw,is_anomaly,top_features\n";
   const size_t cols = features.size();
   for (size_t row = 0; row < scores.raw.size(); ++row) {
-    out += has_timestamp ? QuotedCsvField(keys[row]) : std::to_string(row);
+    out += row < keys.size() ? QuotedCsvField(keys[row]) : std::to_string(row);
     out += "," + NumberText(scores.score[row]) + "," + NumberText(scores.raw[row]) + ",";
     out += scores.flag[row] ? '1' : '0';
     out += ',';
@@ -279,6 +283,57 @@ std::string ScoresCsv(const std::vector<std::string>& keys, bool has_timestamp,
     out += '\n';
   }
   return out;
+}
+
+int64_t DropIncompleteRows(DetectInput& input, int64_t* first_line) {
+  *first_line = 0;
+  const size_t cols = input.x.cols();
+  int64_t kept = 0;
+  for (int64_t row = 0; row < input.x.rows; ++row) {
+    const std::span<const double> values = input.x.row(row);
+    if (!std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); })) {
+      if (*first_line == 0 && static_cast<size_t>(row) < input.lines.size()) {
+        *first_line = input.lines[row];
+      }
+      continue;
+    }
+    std::copy(values.begin(), values.end(), input.x.values.begin() + kept * cols);
+    auto keep = [&](auto& per_row) {
+      if (static_cast<size_t>(row) < per_row.size()) per_row[kept] = per_row[row];
+    };
+    keep(input.keys);
+    keep(input.times);
+    keep(input.lines);
+    keep(input.labels);
+    ++kept;
+  }
+  const int64_t dropped = input.x.rows - kept;
+  input.x.rows = kept;
+  input.x.values.resize(static_cast<size_t>(kept) * cols);
+  auto shrink = [&](auto& per_row) {
+    if (per_row.size() > static_cast<size_t>(kept)) per_row.resize(kept);
+  };
+  shrink(input.keys);
+  shrink(input.times);
+  shrink(input.lines);
+  shrink(input.labels);
+  return dropped;
+}
+
+bool AcceptsMissingValues(std::string_view kind) { return kind == RobustZscore::kKind; }
+
+Status PrepareRowsFor(std::string_view kind, DetectInput& input) {
+  if (AcceptsMissingValues(kind)) return Status::Ok();
+  int64_t first_line = 0;
+  const int64_t dropped = DropIncompleteRows(input, &first_line);
+  if (dropped == 0) return Status::Ok();
+  std::cerr << "vigil: " << dropped << " row(s) of " << input.path
+            << " with a missing or infinite feature value left out (first: line " << first_line
+            << "); kind '" << kind << "' needs complete rows\n";
+  if (input.x.rows == 0) {
+    return InvalidArgument(input.path + ": no row has every feature value");
+  }
+  return Status::Ok();
 }
 
 std::string MatrixFingerprint(const FeatureMatrix& x, std::span<const std::string> keys) {

@@ -35,8 +35,11 @@ inline constexpr size_t kTopFeatures = 3;
 struct DetectInput {
   std::string path;
   bool has_timestamp = false;
-  std::vector<std::string> keys;     // per row: the timestamp text as written (when has_timestamp)
+  // Per row: the timestamp text as written, or without a timestamp column the 0-based row
+  // index, so a row keeps its key when incomplete rows are left out.
+  std::vector<std::string> keys;
   std::vector<Timestamp> times;      // per row: the parsed timestamp (when has_timestamp)
+  std::vector<int64_t> lines;        // per row: its line in the file (0 when not from a file)
   FeatureMatrix x;                   // every column but the timestamp and the label
   std::optional<std::string> label;  // the label column's name, when one was asked for
   std::vector<int> labels;           // per row, 0 or 1 (when label)
@@ -49,6 +52,17 @@ struct DetectInput {
 // number: 'abc'"; InvalidArgument for a missing label column, duplicate or empty header
 // names, a row with the wrong number of fields, or a file with no feature column or no row.
 Result<DetectInput> ReadDetectCsv(const std::string& path, const std::string& label_column);
+
+// Leaves out the rows with a missing (NaN) or infinite feature value, keeping keys, times,
+// labels and lines aligned. Returns how many were left out; `first_line` gets the first
+// one's line (0 if none).
+int64_t DropIncompleteRows(DetectInput& input, int64_t* first_line);
+// Whether a kind scores rows with missing values itself (zscore skips a NaN feature); for
+// every other kind `vigil detect` leaves incomplete rows out, with a note on stderr.
+bool AcceptsMissingValues(std::string_view kind);
+// Drops incomplete rows unless `kind` accepts them, and says so on stderr naming the file
+// and the first line; InvalidArgument when no complete row is left.
+Status PrepareRowsFor(std::string_view kind, DetectInput& input);
 
 // "k=v,k=v" -> a JSON object: "true"/"false" -> bool, an integer -> integer, another number
 // -> double, anything else -> string. Empty text -> an empty object. InvalidArgument on a
@@ -91,8 +105,9 @@ std::vector<FeatureShare> TopFeatures(std::span<const double> shares,
 // "name:share;name:share" (shares with 4 significant digits; "" when none).
 std::string TopFeaturesText(const std::vector<FeatureShare>& top);
 
-// SCORES.csv: header `timestamp` (when has_timestamp; else `row`, the 0-based row index),
-// `score`, `raw`, `is_anomaly`, `top_features`; one line per row of `scores`. Fields holding
+// SCORES.csv: header `timestamp` (when has_timestamp; else `row`, the 0-based row index in
+// the input), `score`, `raw`, `is_anomaly`, `top_features`; one line per row of `scores`,
+// keyed by `keys`. Fields holding
 // ',' or '"' are quoted (RFC 4180).
 std::string ScoresCsv(const std::vector<std::string>& keys, bool has_timestamp,
                       const AnomalyScores& scores, const std::vector<std::string>& features);

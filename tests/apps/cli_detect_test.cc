@@ -116,6 +116,41 @@ void ExpectScores(const std::string& csv, const std::string& key_column, const s
   }
 }
 
+// Rows with a missing value (indicator warm-up in a features CSV) are left out, named on
+// stderr, for kinds that need complete rows; the remaining rows keep their own keys.
+TEST_F(CliDetectTest, RunLeavesOutIncompleteRowsForKindsThatNeedThem) {
+  std::string csv = "a,b\n,1\n";  // row 0: a missing
+  for (int row = 1; row < 60; ++row)
+    csv += std::to_string(row % 7) + "," + std::to_string(row % 5) + "\n";
+  csv += "3,nan\n";  // row 60, line 62
+  WriteText(sandbox_.dir() / "gaps.csv", csv);
+  CliRun run = sandbox_.Vigil(
+      {"detect", "run", "--input", "gaps.csv", "--model", "ecod", "--out", "gaps_scores.csv"});
+  ASSERT_EQ(run.exit_code, 0) << run;
+  EXPECT_NE(run.err.find("2 row(s) of gaps.csv with a missing or infinite feature value left "
+                         "out (first: line 2)"),
+            std::string::npos)
+      << run;
+  const std::vector<std::string> lines = SplitLines(ReadBytes(sandbox_.dir() / "gaps_scores.csv"));
+  ASSERT_EQ(lines.size(), 60u);  // header + rows 1..59
+  EXPECT_TRUE(lines[1].starts_with("1,")) << lines[1];
+  EXPECT_TRUE(lines[59].starts_with("59,")) << lines[59];
+
+  // zscore skips a missing feature itself: every row is scored.
+  run = sandbox_.Vigil(
+      {"detect", "run", "--input", "gaps.csv", "--model", "zscore", "--out", "gaps_z.csv"});
+  ASSERT_EQ(run.exit_code, 0) << run;
+  EXPECT_EQ(SplitLines(ReadBytes(sandbox_.dir() / "gaps_z.csv")).size(), 62u);
+
+  // Nothing complete left: an error, no output.
+  WriteText(sandbox_.dir() / "empty_rows.csv", "a,b\n,1\n2,\n");
+  run = sandbox_.Vigil(
+      {"detect", "run", "--input", "empty_rows.csv", "--model", "ecod", "--out", "none.csv"});
+  EXPECT_EQ(run.exit_code, kExitUsage) << run;
+  EXPECT_NE(run.err.find("no row has every feature value"), std::string::npos) << run;
+  EXPECT_FALSE(std::filesystem::exists(sandbox_.dir() / "none.csv"));
+}
+
 TEST_F(CliDetectTest, RunWritesExactScoresAndLabelMetricsForEachKind) {
   for (const std::string kind : {"zscore", "ecod", "isolation_forest"}) {
     std::vector<std::string> args = {"--json",    "detect",  "run",        "--input",
