@@ -89,15 +89,6 @@ Result<int> ExtendedIsolationForestOptions::TermsPerSplit(int tree_features) con
 ExtendedIsolationForest::ExtendedIsolationForest(ExtendedIsolationForestOptions options)
     : options_(std::move(options)) {}
 
-const std::vector<std::string>& ExtendedIsolationForest::feature_names() const {
-  static const std::vector<std::string> kNone;
-  return forest_ ? forest_->feature_names : kNone;
-}
-
-const ScoreCalibration& ExtendedIsolationForest::calibration() const {
-  return forest_->calibration;
-}
-
 Status ExtendedIsolationForest::Fit(const FeatureMatrix& x) {
   VIGIL_ASSIGN_OR_RETURN(models_internal::FittedForest fitted, FitHyperplaneForest(options_, x));
   forest_ = std::move(fitted.forest);
@@ -110,22 +101,10 @@ Result<AnomalyScores> ExtendedIsolationForest::FitScore(const FeatureMatrix& x) 
   return models_internal::ScoresFromRaw(*forest_, x, std::move(fitted.training_raw));
 }
 
-Result<AnomalyScores> ExtendedIsolationForest::Score(const FeatureMatrix& x) const {
-  return models_internal::ScoreForest(kKind, forest_.get(), options_.forest.n_jobs, x);
-}
-
-Result<std::vector<double>> ExtendedIsolationForest::Contributions(const FeatureMatrix& x) const {
-  return models_internal::ForestContributions(kKind, forest_.get(), options_.forest.n_jobs, x);
-}
-
 nlohmann::json ExtendedIsolationForest::Describe() const {
   nlohmann::json out = models_internal::DescribeForest(kKind, forest_.get(), config());
   if (forest_) out["extension_level"] = forest_->terms_per_split - 1;
   return out;
-}
-
-Status ExtendedIsolationForest::SaveWeights(const std::filesystem::path& dir) const {
-  return models_internal::SaveForest(kKind, forest_.get(), dir / kWeightsFile);
 }
 
 Status ExtendedIsolationForest::LoadWeights(const std::filesystem::path& dir) {

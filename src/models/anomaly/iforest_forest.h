@@ -1,6 +1,6 @@
 // Private to vigil_models: the isolation-forest machinery shared by the "isolation_forest"
 // (axis-parallel cuts) and "extended_iforest" (hyperplane cuts) kinds: the flat fitted
-// forest, tree growing with a pluggable split rule, scoring and path-length attribution.
+// forest, tree growing with a pluggable split rule, scoring and isolation attribution.
 // Header-only; the kinds' .cc files hold the options and the Model plumbing.
 //
 // Layout (Liu, Ting & Zhou 2008 trees, stored for speed): a tree is a flat array of 16-byte
@@ -60,6 +60,9 @@ struct IsolationForestState {
   std::vector<int32_t> tree_depth;  // deepest leaf of each tree: its traversal steps
   std::vector<IsolationNode> nodes;
   std::vector<double> path_length;  // h at leaves (depth + c(rows)), 0 at internal nodes
+  // Training-sample rows that reached each node (read only by the attribution, never by
+  // the scoring steps, so the 16-byte nodes stay as they are).
+  std::vector<int32_t> node_rows;
   std::vector<int32_t> term_features;
   std::vector<double> term_coefs;
   ScoreCalibration calibration;
@@ -90,6 +93,7 @@ struct TreeSample {
 struct GrownTree {
   std::vector<IsolationNode> nodes;
   std::vector<double> path_length;
+  std::vector<int32_t> node_rows;
   std::vector<int32_t> term_features;  // tree-relative terms; node.split indexes them
   std::vector<double> term_coefs;
   int depth = 0;
@@ -223,12 +227,14 @@ GrownTree GrowTree(const TreeSample& sample, int max_depth, SplitRule& rule, Rng
   std::iota(rows.begin(), rows.end(), 0);
   tree.nodes.push_back({});
   tree.path_length.push_back(0.0);
+  tree.node_rows.push_back(0);
   std::vector<Pending> pending = {{0, 0, static_cast<int32_t>(sample.count), 0}};
   while (!pending.empty()) {
     const Pending at = pending.back();
     pending.pop_back();
     const std::span<int32_t> node_rows(rows.data() + at.begin, at.end - at.begin);
     IsolationNode node{};
+    tree.node_rows[at.node] = static_cast<int32_t>(node_rows.size());
     if (at.depth >= max_depth || node_rows.size() < 2 ||
         !rule.Draw(sample, node_rows, rng, tree, node)) {
       tree.nodes[at.node] = {std::numeric_limits<double>::infinity(), 0, at.node};
@@ -245,6 +251,7 @@ GrownTree GrowTree(const TreeSample& sample, int max_depth, SplitRule& rule, Rng
     const int32_t middle = at.begin + static_cast<int32_t>(right_begin - node_rows.begin());
     tree.nodes.resize(tree.nodes.size() + 2);
     tree.path_length.resize(tree.path_length.size() + 2, 0.0);
+    tree.node_rows.resize(tree.node_rows.size() + 2, 0);
     pending.push_back({node.left + 1, middle, at.end, at.depth + 1});
     pending.push_back({node.left, at.begin, middle, at.depth + 1});
   }
@@ -363,6 +370,7 @@ inline void AppendTree(GrownTree& tree, IsolationForestState& forest) {
   forest.nodes.insert(forest.nodes.end(), tree.nodes.begin(), tree.nodes.end());
   forest.path_length.insert(forest.path_length.end(), tree.path_length.begin(),
                             tree.path_length.end());
+  forest.node_rows.insert(forest.node_rows.end(), tree.node_rows.begin(), tree.node_rows.end());
   forest.term_features.insert(forest.term_features.end(), tree.term_features.begin(),
                               tree.term_features.end());
   forest.term_coefs.insert(forest.term_coefs.end(), tree.term_coefs.begin(), tree.term_coefs.end());
@@ -489,44 +497,74 @@ inline std::vector<double> RawScores(const IsolationForestState& forest, const F
   return raw;
 }
 
-// Path-length attribution of one row into `shares` (size cols): every split on its path in
-// tree t credits 1 / h_t(x), split over a hyperplane's features by |coef| / sum |coef|.
+// The isolation evidence of one cut for a row: the bits of the node's training sample it
+// removes, log2((rows at the node + 1) / (rows on the row's side + 1)). Summed along a path
+// this telescopes to log2((max_samples + 1) / (leaf rows + 1)), so each cut's credit is its
+// part of the whole isolation; a cut leaving the row with 1 of 256 rows weighs 7 bits, an
+// even cut 1 bit.
+inline double IsolationBits(int32_t node_rows, int32_t side_rows) {
+  return std::log2((node_rows + 1.0) / (side_rows + 1.0));
+}
+
+// The leaf the row reaches in the tree at `nodes`, appending the internal nodes it passes.
+inline int32_t TracePath(const IsolationForestState& forest, const IsolationNode* nodes,
+                         std::span<const double> row, std::vector<int32_t>& path) {
+  path.clear();
+  int32_t idx = 0;
+  while (nodes[idx].left != idx) {
+    path.push_back(idx);
+    const IsolationNode& node = nodes[idx];
+    double projection = 0.0;
+    if (forest.terms_per_split == 0) {
+      projection = row[node.split];
+    } else {
+      projection = ProjectTerms(forest.term_features.data() + node.split,
+                                forest.term_coefs.data() + node.split, forest.terms_per_split,
+                                [&](int32_t col) { return row[col]; });
+    }
+    idx = node.left + (projection > node.threshold);
+  }
+  return idx;
+}
+
+// Credits `credit` to the features of the cut at `node`: all of it to an axis cut's
+// feature, split over a hyperplane's features by n_f^2 / |n|^2 (the squared cosine of the
+// normal's angle with axis f: the cut's share along f; these add up to 1).
+inline void CreditCut(const IsolationForestState& forest, const IsolationNode& node, double credit,
+                      std::span<double> shares) {
+  if (forest.terms_per_split == 0) {
+    shares[node.split] += credit;
+    return;
+  }
+  const int32_t* features = forest.term_features.data() + node.split;
+  const double* coefs = forest.term_coefs.data() + node.split;
+  double norm = 0.0;
+  for (int term = 0; term < forest.terms_per_split; ++term) norm += coefs[term] * coefs[term];
+  if (!(norm > 0)) return;
+  for (int term = 0; term < forest.terms_per_split; ++term) {
+    shares[features[term]] += credit * coefs[term] * coefs[term] / norm;
+  }
+}
+
+// Isolation attribution of one row into `shares` (size cols), after DIFFI (Carletti, Terzi
+// & Susto 2020): every cut on the row's path in tree t credits its feature(s) with
+// IsolationBits(cut) / h_t(x), so cuts that split the row off from most of the node's
+// samples, on short paths, dominate; scaled to shares (NormalizeShares).
 inline void PathShares(const IsolationForestState& forest, std::span<const double> row,
                        std::span<double> shares) {
   std::fill(shares.begin(), shares.end(), 0.0);
   std::vector<int32_t> path;
   for (int64_t t = 0; t < forest.trees(); ++t) {
-    const IsolationNode* nodes = forest.nodes.data() + forest.tree_begin[t];
-    path.clear();
-    int32_t idx = 0;
-    while (nodes[idx].left != idx) {
-      path.push_back(idx);
-      const IsolationNode& node = nodes[idx];
-      double projection = 0.0;
-      if (forest.terms_per_split == 0) {
-        projection = row[node.split];
-      } else {
-        projection = ProjectTerms(forest.term_features.data() + node.split,
-                                  forest.term_coefs.data() + node.split, forest.terms_per_split,
-                                  [&](int32_t col) { return row[col]; });
-      }
-      idx = node.left + (projection > node.threshold);
-    }
-    const double h = forest.path_length[forest.tree_begin[t] + idx];
+    const int64_t base = forest.tree_begin[t];
+    const IsolationNode* nodes = forest.nodes.data() + base;
+    const int32_t* rows = forest.node_rows.data() + base;
+    const int32_t leaf = TracePath(forest, nodes, row, path);
+    const double h = forest.path_length[base + leaf];
     if (path.empty() || !(h > 0)) continue;
-    for (int32_t at : path) {
-      const IsolationNode& node = nodes[at];
-      if (forest.terms_per_split == 0) {
-        shares[node.split] += 1.0 / h;
-        continue;
-      }
-      const int32_t* features = forest.term_features.data() + node.split;
-      const double* coefs = forest.term_coefs.data() + node.split;
-      double norm = 0.0;
-      for (int term = 0; term < forest.terms_per_split; ++term) norm += std::abs(coefs[term]);
-      for (int term = 0; term < forest.terms_per_split; ++term) {
-        shares[features[term]] += std::abs(coefs[term]) / norm / h;
-      }
+    for (size_t step = 0; step < path.size(); ++step) {
+      const int32_t next = step + 1 < path.size() ? path[step + 1] : leaf;
+      const double bits = IsolationBits(rows[path[step]], rows[next]);
+      CreditCut(forest, nodes[path[step]], bits / h, shares);
     }
   }
   NormalizeShares(shares);

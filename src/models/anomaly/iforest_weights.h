@@ -20,7 +20,8 @@
 
 namespace vigil::models_internal {
 
-inline constexpr int kIsolationWeightsVersion = 1;
+// 2: per-node training rows ("rows"), read by the attribution.
+inline constexpr int kIsolationWeightsVersion = 2;
 
 inline std::string IsolationWeightsFormat(std::string_view kind) {
   return "vigil." + std::string(kind);
@@ -29,7 +30,7 @@ inline std::string IsolationWeightsFormat(std::string_view kind) {
 inline nlohmann::json TreeToJson(const IsolationForestState& forest, int64_t t) {
   const int64_t begin = forest.tree_begin[t];
   const int64_t end = forest.tree_begin[t + 1];
-  std::vector<int32_t> left, split;
+  std::vector<int32_t> left, split, rows;
   std::vector<double> threshold, path_length;
   std::vector<int32_t> term_features;
   std::vector<double> term_coefs;
@@ -40,6 +41,7 @@ inline nlohmann::json TreeToJson(const IsolationForestState& forest, int64_t t) 
     left.push_back(leaf ? -1 : node.left);
     threshold.push_back(leaf ? 0.0 : node.threshold);
     path_length.push_back(forest.path_length[i]);
+    rows.push_back(forest.node_rows[i]);
     if (leaf || k == 0) {
       split.push_back(leaf ? 0 : node.split);
       continue;
@@ -50,8 +52,11 @@ inline nlohmann::json TreeToJson(const IsolationForestState& forest, int64_t t) 
     term_coefs.insert(term_coefs.end(), forest.term_coefs.begin() + node.split,
                       forest.term_coefs.begin() + node.split + k);
   }
-  nlohmann::json tree = {
-      {"left", left}, {"split", split}, {"threshold", threshold}, {"path_length", path_length}};
+  nlohmann::json tree = {{"left", left},
+                         {"split", split},
+                         {"threshold", threshold},
+                         {"path_length", path_length},
+                         {"rows", rows}};
   if (k > 0) {
     tree["term_features"] = term_features;
     tree["term_coefs"] = term_coefs;
@@ -84,6 +89,7 @@ inline Status AppendTreeFromJson(const nlohmann::json& tree, IsolationForestStat
   const auto split = tree.at("split").get<std::vector<int64_t>>();
   const auto threshold = tree.at("threshold").get<std::vector<double>>();
   const auto path_length = tree.at("path_length").get<std::vector<double>>();
+  const auto rows = tree.at("rows").get<std::vector<int64_t>>();
   const int k = forest.terms_per_split;
   std::vector<int64_t> term_features;
   std::vector<double> term_coefs;
@@ -96,11 +102,12 @@ inline Status AppendTreeFromJson(const nlohmann::json& tree, IsolationForestStat
   }
   const int64_t n = static_cast<int64_t>(left.size());
   if (n == 0 || split.size() != left.size() || threshold.size() != left.size() ||
-      path_length.size() != left.size()) {
+      path_length.size() != left.size() || rows.size() != left.size()) {
     return DataError("node arrays empty or of different lengths");
   }
   if (n > 2 * (int64_t{1} << forest.max_depth))
     return DataError("more nodes than max_depth allows");
+  if (rows[0] != forest.max_samples) return DataError("root rows differ from max_samples");
   const int64_t features = static_cast<int64_t>(forest.feature_names.size());
   const int64_t term_base = static_cast<int64_t>(forest.term_features.size());
   std::vector<int> depth(n, -1);
@@ -116,6 +123,7 @@ inline Status AppendTreeFromJson(const nlohmann::json& tree, IsolationForestStat
       deepest = std::max(deepest, depth[i]);
       forest.nodes.push_back({std::numeric_limits<double>::infinity(), 0, static_cast<int32_t>(i)});
       forest.path_length.push_back(path_length[i]);
+      forest.node_rows.push_back(static_cast<int32_t>(rows[i]));
       continue;
     }
     if (left[i] <= i || left[i] + 1 >= n) return DataError(node + "child index out of range");
@@ -124,6 +132,10 @@ inline Status AppendTreeFromJson(const nlohmann::json& tree, IsolationForestStat
     }
     if (depth[i] >= forest.max_depth) return DataError(node + "split below max_depth");
     depth[left[i]] = depth[left[i] + 1] = depth[i] + 1;
+    if (rows[left[i]] < 0 || rows[left[i] + 1] < 0 ||
+        rows[left[i]] + rows[left[i] + 1] != rows[i]) {
+      return DataError(node + "children's rows do not add up to the node's");
+    }
     if (!std::isfinite(threshold[i])) return DataError(node + "threshold not finite");
     int64_t split_field = split[i];
     if (k == 0) {
@@ -138,6 +150,7 @@ inline Status AppendTreeFromJson(const nlohmann::json& tree, IsolationForestStat
     forest.nodes.push_back(
         {threshold[i], static_cast<int32_t>(split_field), static_cast<int32_t>(left[i])});
     forest.path_length.push_back(0.0);
+    forest.node_rows.push_back(static_cast<int32_t>(rows[i]));
   }
   for (size_t term = 0; term < term_features.size(); ++term) {
     if (term_features[term] < 0 || term_features[term] >= features ||

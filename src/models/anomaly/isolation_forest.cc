@@ -131,14 +131,29 @@ nlohmann::json IsolationForestOptions::ToJson() const {
 
 IsolationForest::IsolationForest(IsolationForestOptions options) : options_(std::move(options)) {}
 
-const std::vector<std::string>& IsolationForest::feature_names() const {
+const std::vector<std::string>& IsolationForestDetector::feature_names() const {
   static const std::vector<std::string> kNone;
   return forest_ ? forest_->feature_names : kNone;
 }
 
+const ScoreCalibration& IsolationForestDetector::calibration() const {
+  return forest_->calibration;
+}
+
+Result<AnomalyScores> IsolationForestDetector::Score(const FeatureMatrix& x) const {
+  return models_internal::ScoreForest(kind(), forest_.get(), n_jobs(), x);
+}
+
+Result<std::vector<double>> IsolationForestDetector::Contributions(const FeatureMatrix& x) const {
+  return models_internal::ForestContributions(kind(), forest_.get(), n_jobs(), x);
+}
+
+Status IsolationForestDetector::SaveWeights(const std::filesystem::path& dir) const {
+  return models_internal::SaveForest(kind(), forest_.get(), dir / weights_file());
+}
+
 int64_t IsolationForest::max_samples() const { return forest_->max_samples; }
 int IsolationForest::max_depth() const { return forest_->max_depth; }
-const ScoreCalibration& IsolationForest::calibration() const { return forest_->calibration; }
 
 namespace {
 
@@ -167,20 +182,8 @@ Result<AnomalyScores> IsolationForest::FitScore(const FeatureMatrix& x) {
   return models_internal::ScoresFromRaw(*forest_, x, std::move(fitted.training_raw));
 }
 
-Result<AnomalyScores> IsolationForest::Score(const FeatureMatrix& x) const {
-  return models_internal::ScoreForest(kKind, forest_.get(), options_.n_jobs, x);
-}
-
-Result<std::vector<double>> IsolationForest::Contributions(const FeatureMatrix& x) const {
-  return models_internal::ForestContributions(kKind, forest_.get(), options_.n_jobs, x);
-}
-
 nlohmann::json IsolationForest::Describe() const {
   return models_internal::DescribeForest(kKind, forest_.get(), config());
-}
-
-Status IsolationForest::SaveWeights(const std::filesystem::path& dir) const {
-  return models_internal::SaveForest(kKind, forest_.get(), dir / kWeightsFile);
 }
 
 Status IsolationForest::LoadWeights(const std::filesystem::path& dir) {

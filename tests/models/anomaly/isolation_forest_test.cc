@@ -7,7 +7,6 @@
 #include "vigil/models/anomaly/isolation_forest.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,38 +17,16 @@
 #include <string>
 #include <vector>
 
-#include "vigil/core/rng.h"
+#include "iforest_test_util.h"
 #include "vigil/core/text_file.h"
-#include "vigil/models/metrics.h"
 #include "vigil/registry/registry.h"
 
 namespace vigil {
 namespace {
 
-namespace fs = std::filesystem;
+using iforest_test::GaussianRows;
 
-FeatureMatrix GaussianRows(int64_t rows, int cols, uint64_t seed) {
-  Rng rng(seed);
-  FeatureMatrix x;
-  for (int col = 0; col < cols; ++col) x.columns.push_back("f" + std::to_string(col));
-  x.rows = rows;
-  for (int64_t i = 0; i < rows * cols; ++i) x.values.push_back(rng.Normal());
-  return x;
-}
-
-std::unique_ptr<IsolationForest> MakeForest(const nlohmann::json& config) {
-  auto model = CreateModel("isolation_forest", config);
-  EXPECT_TRUE(model.ok()) << model.status().ToString();
-  return std::unique_ptr<IsolationForest>(static_cast<IsolationForest*>(model->release()));
-}
-
-fs::path TempDir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("vigil-iforest-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+constexpr auto MakeForest = &iforest_test::MakeDetector<IsolationForest>;
 
 TEST(IsolationForestTest, AveragePathLengthMatchesScikitLearn) {
   // sklearn.ensemble._iforest._average_path_length at these sizes.
@@ -242,29 +219,21 @@ TEST(IsolationForestTest, InjectedOutlierIsAttributedToItsFeature) {
   const auto shares = forest->Contributions(x);
   ASSERT_TRUE(shares.ok());
   const auto begin = shares->begin() + kOutlierRow * 6;
-  EXPECT_EQ(std::max_element(begin, begin + 6) - begin, static_cast<long>(kOutlierFeature));
+  // The cuts on feature 4 that split the row off from nearly all samples carry most bits
+  // (measured: 0.64 against at most 0.14; plain 1/h credit per cut gave 0.25 against 0.16).
+  const iforest_test::ShareSplit split =
+      iforest_test::SplitShares(*shares, kOutlierRow, 6, kOutlierFeature);
+  EXPECT_GT(split.top, 0.5);
+  EXPECT_GT(split.top, 3 * split.largest_other);
   EXPECT_TRUE(std::equal(begin, begin + 6, scores->contributions.begin() + kOutlierRow * 6));
 }
 
-class IsolationForestWeightsTest : public ::testing::Test {
+class IsolationForestWeightsTest : public iforest_test::SavedForestTest<IsolationForest> {
  protected:
   void SetUp() override {
-    dir_ = TempDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    x_ = GaussianRows(600, 4, 12);
-    forest_ = MakeForest({{"n_estimators", 25}, {"contamination", 0.03}, {"seed", 5}});
-    ASSERT_TRUE(forest_->Fit(x_).ok());
-    ASSERT_TRUE(forest_->SaveWeights(dir_).ok());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void ExpectSameScores(const AnomalyDetector& loaded) {
-    const auto expected = forest_->Score(x_);
-    const auto actual = loaded.Score(x_);
-    ASSERT_TRUE(expected.ok() && actual.ok()) << actual.status().ToString();
-    EXPECT_EQ(expected->raw, actual->raw);
-    EXPECT_EQ(expected->score, actual->score);
-    EXPECT_EQ(expected->flag, actual->flag);
-    EXPECT_EQ(expected->contributions, actual->contributions);
+    FitAndSave("vigil-iforest",
+               MakeForest({{"n_estimators", 25}, {"contamination", 0.03}, {"seed", 5}}),
+               GaussianRows(600, 4, 12));
   }
 
   // Rewrites the weights file through `edit` and expects LoadWeights to fail naming it.
@@ -280,10 +249,6 @@ class IsolationForestWeightsTest : public ::testing::Test {
     EXPECT_NE(status.message().find("isolation_forest.json"), std::string::npos);
     EXPECT_FALSE(fresh->fitted());
   }
-
-  fs::path dir_;
-  FeatureMatrix x_;
-  std::unique_ptr<IsolationForest> forest_;
 };
 
 TEST_F(IsolationForestWeightsTest, LoadRestoresScoresBitForBit) {
@@ -314,6 +279,10 @@ TEST_F(IsolationForestWeightsTest, CorruptFilesAreDataErrors) {
   ExpectCorruptionRejected([](nlohmann::json& doc) { doc["trees"][2]["threshold"].erase(0); });
   ExpectCorruptionRejected([](nlohmann::json& doc) { doc["trees"].erase(0); });
   ExpectCorruptionRejected([](nlohmann::json& doc) { doc["trees"][0]["path_length"] = "x"; });
+  ExpectCorruptionRejected([](nlohmann::json& doc) { doc["trees"][0].erase("rows"); });
+  ExpectCorruptionRejected([](nlohmann::json& doc) { doc["trees"][0]["rows"][0] = 255; });
+  ExpectCorruptionRejected([](nlohmann::json& doc) { doc["trees"][1]["rows"][1] = 1000; });
+  ExpectCorruptionRejected([](nlohmann::json& doc) { doc["version"] = 1; });
   ExpectCorruptionRejected([](nlohmann::json& doc) { doc["max_depth"] = 40; });
   ExpectCorruptionRejected([](nlohmann::json& doc) { doc["terms_per_split"] = 2; });
   ExpectCorruptionRejected([](nlohmann::json& doc) { doc.erase("calibration"); });
@@ -335,31 +304,17 @@ TEST_F(IsolationForestWeightsTest, CorruptFilesAreDataErrors) {
 
 // ROC-AUC over scikit-learn's seeds 0..4 on the fixture's data sets.
 TEST(IsolationForestTest, RocAucMatchesScikitLearnWithinTwoHundredths) {
-  const auto text = ReadFileToString(std::string(VIGIL_TEST_DATA) + "/models/sklearn_iforest.json");
-  ASSERT_TRUE(text.ok()) << text.status().ToString();
-  const nlohmann::json fixture = nlohmann::json::parse(*text);
-  for (const nlohmann::json& data : fixture.at("datasets")) {
-    FeatureMatrix x;
-    for (int col = 0; col < data.at("cols").get<int>(); ++col) {
-      x.columns.push_back("x" + std::to_string(col));
-    }
-    x.rows = data.at("rows").get<int64_t>();
-    for (const auto& row : data.at("x")) {
-      for (const auto& value : row) x.values.push_back(value.get<double>());
-    }
-    const auto labels = data.at("labels").get<std::vector<int>>();
-    double auc_sum = 0.0;
-    for (int seed : fixture.at("seeds").get<std::vector<int>>()) {
-      auto forest = MakeForest({{"seed", seed}});
-      const auto scores = forest->FitScore(x);
-      ASSERT_TRUE(scores.ok()) << scores.status().ToString();
-      auc_sum += *RocAuc(labels, scores->raw);
-    }
-    const double mean = auc_sum / 5;
-    const double sklearn_mean = data.at("sklearn_auc_mean").get<double>();
-    EXPECT_NEAR(mean, sklearn_mean, 0.02) << data.at("name");
-    std::printf("%s: vigil mean ROC-AUC %.4f, scikit-learn %.4f\n",
-                data.at("name").get<std::string>().c_str(), mean, sklearn_mean);
+  const iforest_test::SklearnFixture fixture = iforest_test::LoadSklearnFixture();
+  ASSERT_FALSE(fixture.datasets.empty());
+  for (const iforest_test::FixtureDataset& data : fixture.datasets) {
+    const double mean = iforest_test::MeanRocAuc(
+        [](int seed) {
+          return MakeForest({{"seed", seed}});
+        },
+        data, fixture.seeds);
+    EXPECT_NEAR(mean, data.sklearn_auc_mean, 0.02) << data.name;
+    std::printf("%s: vigil mean ROC-AUC %.4f, scikit-learn %.4f\n", data.name.c_str(), mean,
+                data.sklearn_auc_mean);
   }
 }
 

@@ -20,8 +20,12 @@
 // Raw score: 2 ^ (-mean_t h_t(x) / c(max_samples)), h and c as in isolation_forest.h.
 // Contamination: "auto" -> the native threshold raw 0.5; a fraction f -> the (1 - f)
 // quantile of the training raw scores.
-// Contributions: at each split on the row's path in tree t, feature f is credited
-// |n_f| / sum_j |n_j| times 1 / h_t(x); summed over trees, scaled to shares (NormalizeShares).
+// Contributions: the isolation attribution of isolation_forest.h (each cut on the row's
+// path is worth b = log2((n_node + 1) / (n_side + 1)) bits, credited b / h_t(x)), the
+// credit of a hyperplane cut split over its features by n_f^2 / |n|^2 (the squared cosine
+// of the normal's angle with axis f; |n_f| / sum |n_j| gave a 9-sigma single-feature outlier
+// 0.29 against 0.18, squares 0.34 against 0.18); summed over trees, scaled to shares
+// (NormalizeShares).
 //
 // Configuration: every key of "isolation_forest" (n_estimators, max_samples, max_features,
 // bootstrap, contamination, seed, n_jobs; same defaults), plus
@@ -29,11 +33,12 @@
 //                      (checked against the feature count d at Fit)
 // Inputs: NaN or infinite values are InvalidArgument naming the row and column. Fit needs
 // >= 2 rows.
-// Weights file: <dir>/extended_iforest.json, the layout of isolation_forest.json with
-// "terms_per_split" = extension_level + 1 and per tree "term_features" and "term_coefs":
-// internal node i's normal vector has the terms split[i] .. split[i] + terms_per_split - 1,
-// and x goes right when sum_j term_coefs[j] * x[term_features[j]] > threshold[i].
-// Thread-safety: as for every Model (const methods concurrent, Fit/LoadWeights exclusive).
+// Weights file: <dir>/extended_iforest.json, the layout of isolation_forest.json (rows
+// included) with "terms_per_split" = extension_level + 1 and per tree "term_features" and
+// "term_coefs": internal node i's normal vector has the terms split[i] .. split[i] +
+// terms_per_split - 1, and x goes right when sum_j term_coefs[j] * x[term_features[j]] >
+// threshold[i]. Thread-safety: as for every Model (const methods concurrent, Fit/LoadWeights
+// exclusive).
 #pragma once
 
 #include <cstdint>
@@ -64,7 +69,7 @@ struct ExtendedIsolationForestOptions {
   Result<int> TermsPerSplit(int tree_features) const;
 };
 
-class ExtendedIsolationForest final : public AnomalyDetector {
+class ExtendedIsolationForest final : public IsolationForestDetector {
  public:
   static constexpr std::string_view kKind = "extended_iforest";
   static constexpr std::string_view kWeightsFile = "extended_iforest.json";
@@ -74,24 +79,20 @@ class ExtendedIsolationForest final : public AnomalyDetector {
 
   std::string_view kind() const override { return kKind; }
   nlohmann::json config() const override { return options_.ToJson(); }
-  Status SaveWeights(const std::filesystem::path& dir) const override;
   Status LoadWeights(const std::filesystem::path& dir) override;
   // As IsolationForest::Describe, plus "extension_level" (resolved).
   nlohmann::json Describe() const override;
-  bool fitted() const override { return forest_ != nullptr; }
-  const std::vector<std::string>& feature_names() const override;
 
   Status Fit(const FeatureMatrix& x) override;
-  Result<AnomalyScores> Score(const FeatureMatrix& x) const override;
-  Result<std::vector<double>> Contributions(const FeatureMatrix& x) const override;
   Result<AnomalyScores> FitScore(const FeatureMatrix& x) override;
 
   const ExtendedIsolationForestOptions& options() const { return options_; }
-  const ScoreCalibration& calibration() const;  // precondition: fitted
 
  private:
+  std::string_view weights_file() const override { return kWeightsFile; }
+  int n_jobs() const override { return options_.forest.n_jobs; }
+
   ExtendedIsolationForestOptions options_;
-  std::shared_ptr<const models_internal::IsolationForestState> forest_;
 };
 
 }  // namespace vigil

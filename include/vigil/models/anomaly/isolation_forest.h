@@ -21,10 +21,15 @@
 // Contamination: "auto" (default) -> the native threshold raw 0.5 (scikit-learn's offset_
 // -0.5); a fraction f -> the (1 - f) quantile of the training raw scores. The 0..100 score is
 // the ScoreCalibration of anomaly/calibration.h fitted on the training rows.
-// Contributions (path-length attribution): in every tree, each split on the row's path
-// credits its feature with 1 / h_t(x), so a feature that cuts the row off on short paths
-// (strong isolation evidence) gathers most; summed over trees and scaled to shares
-// (NormalizeShares). Filled by Score for flagged rows and by Contributions for all rows.
+// Contributions (isolation attribution after DIFFI, Carletti, Terzi & Susto, "Interpretable
+// Anomaly Detection with DIFFI", 2020): a cut on the row's path in tree t, at a node that
+// n_node of the tree's training rows reached and sending the row to the side n_side of them
+// took, is worth b = log2((n_node + 1) / (n_side + 1)) bits of isolation (a cut leaving the
+// row with 1 of 256 rows: 7 bits; an even cut: 1 bit; along a path the bits add up to
+// log2((max_samples + 1) / (n_leaf + 1))). Its feature is credited b / h_t(x), so cuts that
+// split the row off from most rows, on short paths, dominate; summed over trees and scaled
+// to shares (NormalizeShares). Filled by Score for flagged rows and by Contributions for
+// all rows; scoring itself never walks this path.
 //
 // Configuration (all optional; scikit-learn's names and defaults):
 //   "n_estimators"   trees, >= 1 (100)
@@ -41,10 +46,12 @@
 // Inputs: NaN or infinite values are InvalidArgument naming the row and column. Fit needs
 // >= 2 rows.
 // Weights file: <dir>/isolation_forest.json: {"format": "vigil.isolation_forest",
-// "version", "feature_names", "max_samples", "max_depth", "terms_per_split": 0, "trees":
-// [{"left", "split", "threshold", "path_length"}], "calibration"}; per tree, node i is a leaf
-// when left[i] == -1 (its path_length is h), else it sends x to left[i] when
-// x[split[i]] <= threshold[i] and to left[i] + 1 otherwise (children come after their parent).
+// "version": 2, "feature_names", "max_samples", "max_depth", "terms_per_split": 0, "trees":
+// [{"left", "split", "threshold", "path_length", "rows"}], "calibration"}; per tree, node i
+// is a leaf when left[i] == -1 (its path_length is h), else it sends x to left[i] when
+// x[split[i]] <= threshold[i] and to left[i] + 1 otherwise (children come after their
+// parent); rows[i] is the training rows that reached node i (the root: max_samples; a
+// node's children add up to it).
 // Loading validates every index, feature, size and value (DataError naming the file).
 // Performance: each tree is a flat array of 16-byte nodes; a leaf loops to itself, so every
 // row takes exactly the tree's depth in branch-free steps; rows are scored in blocks, tree by
@@ -101,7 +108,26 @@ struct IsolationForestOptions {
   nlohmann::json ToJson() const;  // complete: every key, defaults included
 };
 
-class IsolationForest final : public AnomalyDetector {
+// What both isolation-forest kinds share once fitted: the forest, its scoring, attribution
+// and weights file. The kinds add their options, Fit and the checks of LoadWeights.
+class IsolationForestDetector : public AnomalyDetector {
+ public:
+  bool fitted() const override { return forest_ != nullptr; }
+  const std::vector<std::string>& feature_names() const override;
+  // Fails if unfitted, on a column mismatch or on NaN / infinite values.
+  Result<AnomalyScores> Score(const FeatureMatrix& x) const override;
+  Result<std::vector<double>> Contributions(const FeatureMatrix& x) const override;
+  Status SaveWeights(const std::filesystem::path& dir) const override;
+  const ScoreCalibration& calibration() const;  // precondition: fitted
+
+ protected:
+  virtual std::string_view weights_file() const = 0;
+  virtual int n_jobs() const = 0;
+
+  std::shared_ptr<const models_internal::IsolationForestState> forest_;
+};
+
+class IsolationForest final : public IsolationForestDetector {
  public:
   static constexpr std::string_view kKind = "isolation_forest";
   static constexpr std::string_view kWeightsFile = "isolation_forest.json";
@@ -112,18 +138,12 @@ class IsolationForest final : public AnomalyDetector {
 
   std::string_view kind() const override { return kKind; }
   nlohmann::json config() const override { return options_.ToJson(); }
-  Status SaveWeights(const std::filesystem::path& dir) const override;
   Status LoadWeights(const std::filesystem::path& dir) override;
   // {"trees", "max_samples", "max_depth", "deepest_leaf", "nodes", "threshold_raw",
   //  "contamination", "estimated_contamination", ...}.
   nlohmann::json Describe() const override;
-  bool fitted() const override { return forest_ != nullptr; }
-  const std::vector<std::string>& feature_names() const override;
 
   Status Fit(const FeatureMatrix& x) override;
-  // Fails if unfitted, on a column mismatch or on NaN / infinite values.
-  Result<AnomalyScores> Score(const FeatureMatrix& x) const override;
-  Result<std::vector<double>> Contributions(const FeatureMatrix& x) const override;
   // Fit, then the training rows' scores from the pass Fit already made (equal to Score(x)).
   Result<AnomalyScores> FitScore(const FeatureMatrix& x) override;
 
@@ -131,11 +151,12 @@ class IsolationForest final : public AnomalyDetector {
   // Preconditions for the accessors below: fitted.
   int64_t max_samples() const;  // rows per tree, resolved
   int max_depth() const;        // ceil(log2(max_samples))
-  const ScoreCalibration& calibration() const;
 
  private:
+  std::string_view weights_file() const override { return kWeightsFile; }
+  int n_jobs() const override { return options_.n_jobs; }
+
   IsolationForestOptions options_;
-  std::shared_ptr<const models_internal::IsolationForestState> forest_;
 };
 
 }  // namespace vigil
