@@ -1,8 +1,9 @@
 // The distance and kernel anomaly detectors on 20,000 x 20: lof (fit + in-sample scores,
 // one thread and all cores; scoring one new row) and ocsvm (fit + decision values on the
-// training rows). scripts/run-benchmarks.sh compares them with scikit-learn on the same
-// rows (scripts/bench/sklearn_density.py): `density_benchmark --write_reference_inputs=DIR`
-// writes the rows and Vigil's scores for the script to time and check.
+// training rows; fit alone; FitScore with the contributions of the flagged rows).
+// scripts/run-benchmarks.sh compares them with scikit-learn on the same rows
+// (scripts/bench/sklearn_density.py): `density_benchmark --write_reference_inputs=DIR` writes the
+// rows and Vigil's scores for the script to time and check.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -101,6 +102,39 @@ void BM_OcsvmFitScore(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kRows);
 }
 BENCHMARK(BM_OcsvmFitScore)->Name("ocsvm_fit_score_20k_x20")->Apply(BestOfThree);
+
+// The libsvm training alone (Fit also computes the training decision values for the
+// calibration): where ocsvm_fit_score_20k_x20's time goes.
+void BM_OcsvmFit(benchmark::State& state) {
+  const FeatureMatrix& x = Rows();
+  for (auto _ : state) {
+    OneClassSvm svm;
+    if (!svm.Fit(x).ok()) {
+      state.SkipWithError("fit failed");
+      return;
+    }
+    benchmark::DoNotOptimize(svm.support_vectors());
+  }
+  state.SetItemsProcessed(state.iterations() * kRows);
+}
+BENCHMARK(BM_OcsvmFit)->Name("ocsvm_fit_20k_x20")->Apply(BestOfThree);
+
+// Vigil's own fit + score: FitScore, i.e. the above plus calibrated scores and the
+// leave-one-feature-out contributions of every flagged row (nu 0.5: about half of them).
+void BM_OcsvmFitScoreExplained(benchmark::State& state) {
+  const FeatureMatrix& x = Rows();
+  for (auto _ : state) {
+    OneClassSvm svm;
+    auto scores = svm.FitScore(x);
+    if (!scores.ok()) {
+      state.SkipWithError(scores.status().ToString().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(scores->contributions.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kRows);
+}
+BENCHMARK(BM_OcsvmFitScoreExplained)->Name("ocsvm_fit_score_explained_20k_x20")->Apply(BestOfThree);
 
 // The rows (x.f64) and Vigil's answers on them (lof_raw.f64, ocsvm_decision.f64).
 Status WriteReferenceInputs(const std::string& dir) {

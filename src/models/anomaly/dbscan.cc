@@ -2,17 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <span>
 #include <string>
 #include <utility>
 
+#include "models/anomaly/detector_support.h"
 #include "models/anomaly/knn_index.h"
 #include "models/anomaly/parallel.h"
 #include "models/builtin_kinds.h"
-#include "models/column_scaling.h"
-#include "vigil/core/text_file.h"
 
 namespace vigil {
 namespace {
@@ -20,8 +18,7 @@ namespace {
 using models_internal::ConfigError;
 using models_internal::KnnIndex;
 
-constexpr std::string_view kFormat = "vigil.dbscan";
-constexpr int kFormatVersion = 1;
+constexpr models_internal::WeightsEnvelope kEnvelope{"vigil.dbscan", 1};
 // Flag exactly the rows whose raw score exceeds 1 (noise) when contamination is "auto".
 const double kNativeThreshold = std::nextafter(1.0, 2.0);
 
@@ -149,16 +146,8 @@ double Dbscan::ElbowEps(std::vector<double> k_distances) {
 }
 
 Result<std::vector<double>> Dbscan::Prepare(const FeatureMatrix& x) const {
-  if (!fitted_) return FailedPrecondition("model 'dbscan': not fitted");
-  VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'dbscan'"));
-  std::vector<double> points = x.values;
-  if (scaling_mean_.empty()) return points;
-  const size_t cols = x.cols();
-  for (size_t i = 0; i < points.size(); ++i) {
-    points[i] = (points[i] - scaling_mean_[i % cols]) / scaling_scale_[i % cols];
-  }
-  return points;
+  return models_internal::PrepareRows(kKind, fitted_, feature_names_,
+                                      {scaling_mean_, scaling_scale_}, x);
 }
 
 double Dbscan::RawOfDistance(double distance_to_core) const { return distance_to_core / eps_; }
@@ -181,19 +170,11 @@ void Dbscan::IndexCore(const std::vector<double>& points, int64_t rows) {
 
 Status Dbscan::Fit(const FeatureMatrix& x) {
   VIGIL_RETURN_IF_ERROR(options_.Validate());
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'dbscan'"));
-  if (x.rows < 2 || x.cols() == 0) {
-    return InvalidArgument("model 'dbscan': need at least 2 rows and 1 feature to fit");
-  }
+  VIGIL_RETURN_IF_ERROR(models_internal::CheckTrainingInput(kKind, x));
   Dbscan fitted(options_);
   fitted.feature_names_ = x.columns;
-  fitted.points_ = x.values;
-  if (options_.standardize) {
-    const auto scaling = models_internal::ColumnScaling::Fit(x, /*center=*/true);
-    fitted.scaling_mean_ = scaling.mean;
-    fitted.scaling_scale_ = scaling.scale;
-    fitted.points_ = scaling.Apply(x).values;
-  }
+  fitted.points_ = models_internal::StandardizeTraining(
+      x, options_.standardize, {fitted.scaling_mean_, fitted.scaling_scale_});
   const int threads = models_internal::ResolveJobs(options_.n_jobs);
   const KnnIndex all(fitted.points_, x.rows, static_cast<int>(x.cols()));
   if (options_.eps.has_value()) {
@@ -242,53 +223,33 @@ Status Dbscan::Fit(const FeatureMatrix& x) {
   return Status::Ok();
 }
 
-void Dbscan::FillContributions(const std::vector<double>& points, AnomalyScores& scores) const {
-  const size_t cols = feature_names_.size();
-  for (size_t row = 0; row < scores.raw.size(); ++row) {
-    if (!scores.flag[row]) continue;
-    deviation_.DeviationShares(std::span<const double>(points).subspan(row * cols, cols),
-                               std::span<double>(scores.contributions).subspan(row * cols, cols));
-  }
-}
-
 Result<AnomalyScores> Dbscan::Score(const FeatureMatrix& x) const {
   VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
-  AnomalyScores out;
-  out.raw.resize(x.rows);
+  std::vector<double> raw(x.rows);
   if (x.rows > 0) {
     const models_internal::NeighborLists nearest_core =
         core_index_->Knn(points, x.rows, 1, models_internal::ResolveJobs(options_.n_jobs));
     for (int64_t row = 0; row < x.rows; ++row) {
-      out.raw[row] = RawOfDistance(nearest_core.distances[row]);
+      raw[row] = RawOfDistance(nearest_core.distances[row]);
     }
   }
-  ApplyCalibration(calibration_, static_cast<int64_t>(x.cols()), out);
-  FillContributions(points, out);
-  return out;
+  return models_internal::DeviationExplainedScores(std::move(raw), calibration_, deviation_,
+                                                   points);
 }
 
 Result<AnomalyScores> Dbscan::FitScore(const FeatureMatrix& x) {
   VIGIL_RETURN_IF_ERROR(Fit(x));
-  AnomalyScores out;
-  out.raw = training_raw_;
-  ApplyCalibration(calibration_, static_cast<int64_t>(x.cols()), out);
-  FillContributions(points_, out);
-  return out;
+  return models_internal::DeviationExplainedScores(training_raw_, calibration_, deviation_,
+                                                   points_);
 }
 
 Result<std::vector<double>> Dbscan::Contributions(const FeatureMatrix& x) const {
   VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
-  const size_t cols = x.cols();
-  std::vector<double> out(points.size());
-  for (int64_t row = 0; row < x.rows; ++row) {
-    deviation_.DeviationShares(std::span<const double>(points).subspan(row * cols, cols),
-                               std::span<double>(out).subspan(row * cols, cols));
-  }
-  return out;
+  return models_internal::DeviationShares(deviation_, points, x.cols());
 }
 
 nlohmann::json Dbscan::Describe() const {
-  nlohmann::json out = {{"kind", kKind}, {"fitted", fitted_}};
+  nlohmann::json out = models_internal::DescribeDetector(kKind, fitted_, calibration_);
   if (!fitted_) return out;
   out["eps"] = eps_;
   out["eps_source"] = options_.eps.has_value() ? "config" : "auto";
@@ -298,41 +259,30 @@ nlohmann::json Dbscan::Describe() const {
   out["noise"] = std::count(labels_.begin(), labels_.end(), kNoise);
   out["core"] = std::count(is_core_.begin(), is_core_.end(), true);
   out["training_rows"] = labels_.size();
-  out["threshold"] = calibration_.threshold();
-  out["contamination"] = calibration_.contamination();
   return out;
 }
 
 Status Dbscan::SaveWeights(const std::filesystem::path& dir) const {
   if (!fitted_) return FailedPrecondition("model 'dbscan': not fitted, nothing to save");
-  nlohmann::json doc = {{"format", kFormat},
-                        {"version", kFormatVersion},
-                        {"feature_names", feature_names_},
-                        {"eps", eps_},
-                        {"rows", labels_.size()},
-                        {"points", points_},
-                        {"is_core", is_core_},
-                        {"labels", labels_},
-                        {"clusters", clusters_},
-                        {"training_raw", training_raw_},
-                        {"calibration", calibration_.ToJson()}};
-  doc["scaling"] = scaling_mean_.empty()
-                       ? nlohmann::json(nullptr)
-                       : nlohmann::json{{"mean", scaling_mean_}, {"scale", scaling_scale_}};
-  return WriteFileAtomically((dir / kWeightsFile).string(), doc.dump() + "\n");
+  return kEnvelope.Write(
+      dir / kWeightsFile,
+      {{"feature_names", feature_names_},
+       {"eps", eps_},
+       {"rows", labels_.size()},
+       {"points", points_},
+       {"is_core", is_core_},
+       {"labels", labels_},
+       {"clusters", clusters_},
+       {"training_raw", training_raw_},
+       {"scaling", models_internal::ScalingToJson({scaling_mean_, scaling_scale_})},
+       {"calibration", calibration_.ToJson()}});
 }
 
 Status Dbscan::LoadWeights(const std::filesystem::path& dir) {
   const std::string path = (dir / kWeightsFile).string();
-  VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   Dbscan loaded(options_);
   int64_t rows = 0;
-  try {
-    const nlohmann::json doc = nlohmann::json::parse(text);
-    if (!doc.is_object() || doc.value("format", "") != kFormat) {
-      return DataError(path + ": not a '" + std::string(kFormat) + "' document");
-    }
-    if (doc.value("version", 0) != kFormatVersion) return DataError(path + ": unsupported version");
+  VIGIL_RETURN_IF_ERROR(kEnvelope.Read(path, [&](const nlohmann::json& doc) -> Status {
     loaded.feature_names_ = doc.at("feature_names").get<std::vector<std::string>>();
     loaded.eps_ = doc.at("eps").get<double>();
     rows = doc.at("rows").get<int64_t>();
@@ -341,16 +291,12 @@ Status Dbscan::LoadWeights(const std::filesystem::path& dir) {
     loaded.labels_ = doc.at("labels").get<std::vector<int>>();
     loaded.clusters_ = doc.at("clusters").get<int>();
     loaded.training_raw_ = doc.at("training_raw").get<std::vector<double>>();
-    if (!doc.at("scaling").is_null()) {
-      loaded.scaling_mean_ = doc.at("scaling").at("mean").get<std::vector<double>>();
-      loaded.scaling_scale_ = doc.at("scaling").at("scale").get<std::vector<double>>();
-    }
-    auto calibration = ScoreCalibration::FromJson(doc.at("calibration"));
-    if (!calibration.ok()) return DataError(path + ": " + calibration.status().message());
-    loaded.calibration_ = *calibration;
-  } catch (const std::exception& e) {
-    return DataError(path + ": " + e.what());
-  }
+    VIGIL_RETURN_IF_ERROR(
+        models_internal::ScalingFromJson(path, doc.at("scaling"), loaded.feature_names_.size(),
+                                         {loaded.scaling_mean_, loaded.scaling_scale_}));
+    VIGIL_ASSIGN_OR_RETURN(loaded.calibration_, models_internal::CalibrationFromJson(path, doc));
+    return Status::Ok();
+  }));
   const size_t cols = loaded.feature_names_.size();
   const auto n = static_cast<size_t>(std::max<int64_t>(rows, 0));
   if (cols == 0 || rows < 2 || loaded.points_.size() != n * cols || loaded.is_core_.size() != n ||
@@ -369,12 +315,6 @@ Status Dbscan::LoadWeights(const std::filesystem::path& dir) {
                   [&](int l) { return l < kNoise || l >= loaded.clusters_; })) {
     return DataError(path + ": no core point, or a label outside [-1, clusters)");
   }
-  if ((!loaded.scaling_mean_.empty() || !loaded.scaling_scale_.empty()) &&
-      (loaded.scaling_mean_.size() != cols || loaded.scaling_scale_.size() != cols ||
-       !std::all_of(loaded.scaling_scale_.begin(), loaded.scaling_scale_.end(),
-                    [](double s) { return std::isfinite(s) && s > 0; }))) {
-    return DataError(path + ": bad scaling");
-  }
   loaded.IndexCore(loaded.points_, rows);
   loaded.fitted_ = true;
   *this = std::move(loaded);
@@ -382,13 +322,7 @@ Status Dbscan::LoadWeights(const std::filesystem::path& dir) {
 }
 
 namespace models_internal {
-KindRegistration DbscanKind() {
-  return {std::string(Dbscan::kKind), Task::kAnomaly,
-          [](const nlohmann::json& config) -> Result<std::unique_ptr<Model>> {
-            VIGIL_ASSIGN_OR_RETURN(DbscanOptions options, DbscanOptions::FromJson(config));
-            return std::unique_ptr<Model>(std::make_unique<Dbscan>(options));
-          }};
-}
+KindRegistration DbscanKind() { return DetectorKind<Dbscan, DbscanOptions>(); }
 }  // namespace models_internal
 
 }  // namespace vigil

@@ -2,19 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <string>
 #include <utility>
 
+#include "models/anomaly/detector_support.h"
 #include "models/anomaly/parallel.h"
 #include "models/builtin_kinds.h"
-#include "vigil/core/text_file.h"
 
 namespace vigil {
 namespace {
 
-constexpr std::string_view kFormat = "vigil.ecod";
-constexpr int kFormatVersion = 1;
+constexpr models_internal::WeightsEnvelope kEnvelope{"vigil.ecod", 1};
 // scipy.stats.skew treats a column as constant when m2 <= (resolution * mean)^2, with the
 // float64 resolution 1e-15; such a column has no skew (scipy returns NaN there).
 constexpr double kSkewResolution = 1e-15;
@@ -81,9 +79,7 @@ Ecod::Ecod(EcodOptions options) : options_(std::move(options)) {}
 
 Status Ecod::Fit(const FeatureMatrix& x) {
   VIGIL_RETURN_IF_ERROR(options_.Validate());
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ecod'"));
-  if (x.rows < 2) return InvalidArgument("model 'ecod': need at least 2 rows to fit");
-  if (x.cols() == 0) return InvalidArgument("model 'ecod': need at least 1 feature");
+  VIGIL_RETURN_IF_ERROR(models_internal::CheckTrainingInput(kKind, x));
   Ecod fitted(options_);
   fitted.feature_names_ = x.columns;
   fitted.training_rows_ = x.rows;
@@ -169,9 +165,7 @@ std::vector<double> Ecod::RawScores(const FeatureMatrix& x,
 }
 
 Status Ecod::CheckInput(const FeatureMatrix& x) const {
-  if (!fitted_) return FailedPrecondition("model 'ecod': not fitted");
-  VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
-  return x.Validate(/*allow_nan=*/false).WithContext("model 'ecod'");
+  return models_internal::CheckScoringInput(kKind, fitted_, feature_names_, x);
 }
 
 Result<AnomalyScores> Ecod::Score(const FeatureMatrix& x) const {
@@ -180,11 +174,10 @@ Result<AnomalyScores> Ecod::Score(const FeatureMatrix& x) const {
   AnomalyScores out;
   out.raw = RawScores(x, &shares);
   ApplyCalibration(calibration_, static_cast<int64_t>(x.cols()), out);
-  for (int64_t row = 0; row < x.rows; ++row) {
-    if (!out.flag[row]) continue;
-    std::copy_n(shares.begin() + row * x.cols(), x.cols(),
-                out.contributions.begin() + row * x.cols());
-  }
+  models_internal::FillFlaggedContributions(
+      out, x.cols(), [&](size_t row, std::span<double> row_shares) {
+        std::copy_n(shares.begin() + row * x.cols(), x.cols(), row_shares.begin());
+      });
   return out;
 }
 
@@ -211,35 +204,22 @@ nlohmann::json Ecod::Describe() const {
 
 Status Ecod::SaveWeights(const std::filesystem::path& dir) const {
   if (!fitted_) return FailedPrecondition("model 'ecod': not fitted, nothing to save");
-  // Shortest round-trip doubles: loading restores the scores bit for bit.
-  const nlohmann::json doc = {{"format", kFormat},
-                              {"version", kFormatVersion},
-                              {"feature_names", feature_names_},
-                              {"sorted_columns", sorted_columns_},
-                              {"skewness", skewness_},
-                              {"calibration", calibration_.ToJson()}};
-  return WriteFileAtomically((dir / kWeightsFile).string(), doc.dump() + "\n");
+  return kEnvelope.Write(dir / kWeightsFile, {{"feature_names", feature_names_},
+                                              {"sorted_columns", sorted_columns_},
+                                              {"skewness", skewness_},
+                                              {"calibration", calibration_.ToJson()}});
 }
 
 Status Ecod::LoadWeights(const std::filesystem::path& dir) {
   const std::string path = (dir / kWeightsFile).string();
-  VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   Ecod loaded(options_);
-  try {
-    const nlohmann::json doc = nlohmann::json::parse(text);
-    if (!doc.is_object() || doc.value("format", "") != kFormat) {
-      return DataError(path + ": not a '" + std::string(kFormat) + "' document");
-    }
-    if (doc.value("version", 0) != kFormatVersion) return DataError(path + ": unsupported version");
+  VIGIL_RETURN_IF_ERROR(kEnvelope.Read(path, [&](const nlohmann::json& doc) -> Status {
     loaded.feature_names_ = doc.at("feature_names").get<std::vector<std::string>>();
     loaded.sorted_columns_ = doc.at("sorted_columns").get<std::vector<std::vector<double>>>();
     loaded.skewness_ = doc.at("skewness").get<std::vector<double>>();
-    Result<ScoreCalibration> calibration = ScoreCalibration::FromJson(doc.at("calibration"));
-    if (!calibration.ok()) return calibration.status().WithContext(path);
-    loaded.calibration_ = *calibration;
-  } catch (const std::exception& e) {
-    return DataError(path + ": " + e.what());
-  }
+    VIGIL_ASSIGN_OR_RETURN(loaded.calibration_, models_internal::CalibrationFromJson(path, doc));
+    return Status::Ok();
+  }));
   const size_t features = loaded.feature_names_.size();
   if (features == 0 || loaded.sorted_columns_.size() != features ||
       loaded.skewness_.size() != features) {
@@ -264,13 +244,7 @@ Status Ecod::LoadWeights(const std::filesystem::path& dir) {
 }
 
 namespace models_internal {
-KindRegistration EcodKind() {
-  return {std::string(Ecod::kKind), Task::kAnomaly,
-          [](const nlohmann::json& config) -> Result<std::unique_ptr<Model>> {
-            VIGIL_ASSIGN_OR_RETURN(EcodOptions options, EcodOptions::FromJson(config));
-            return std::unique_ptr<Model>(std::make_unique<Ecod>(options));
-          }};
-}
+KindRegistration EcodKind() { return DetectorKind<Ecod, EcodOptions>(); }
 }  // namespace models_internal
 
 }  // namespace vigil

@@ -2,16 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <span>
 #include <string>
 #include <utility>
 
+#include "models/anomaly/detector_support.h"
 #include "models/anomaly/knn_index.h"
 #include "models/anomaly/parallel.h"
 #include "models/builtin_kinds.h"
-#include "models/column_scaling.h"
-#include "vigil/core/text_file.h"
 
 namespace vigil {
 namespace {
@@ -20,8 +18,7 @@ using models_internal::ConfigError;
 using models_internal::KnnIndex;
 using models_internal::NeighborLists;
 
-constexpr std::string_view kFormat = "vigil.lof";
-constexpr int kFormatVersion = 1;
+constexpr models_internal::WeightsEnvelope kEnvelope{"vigil.lof", 1};
 
 // lrd(p) = 1 / (mean_o max(d(p, o), k-distance(o)) + 1e-10)   (Breunig et al., Def. 6).
 double LocalReachabilityDensity(std::span<const double> distances,
@@ -89,16 +86,8 @@ LocalOutlierFactor::LocalOutlierFactor(LocalOutlierFactor&&) noexcept = default;
 LocalOutlierFactor& LocalOutlierFactor::operator=(LocalOutlierFactor&&) noexcept = default;
 
 Result<std::vector<double>> LocalOutlierFactor::Prepare(const FeatureMatrix& x) const {
-  if (!fitted_) return FailedPrecondition("model 'lof': not fitted");
-  VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'lof'"));
-  std::vector<double> points = x.values;
-  if (scaling_mean_.empty()) return points;
-  const size_t cols = x.cols();
-  for (size_t i = 0; i < points.size(); ++i) {
-    points[i] = (points[i] - scaling_mean_[i % cols]) / scaling_scale_[i % cols];
-  }
-  return points;
+  return models_internal::PrepareRows(kKind, fitted_, feature_names_,
+                                      {scaling_mean_, scaling_scale_}, x);
 }
 
 void LocalOutlierFactor::IndexPoints(std::vector<double> points, int64_t rows) {
@@ -111,19 +100,11 @@ void LocalOutlierFactor::IndexPoints(std::vector<double> points, int64_t rows) {
 
 Status LocalOutlierFactor::Fit(const FeatureMatrix& x) {
   VIGIL_RETURN_IF_ERROR(options_.Validate());
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'lof'"));
-  if (x.rows < 2 || x.cols() == 0) {
-    return InvalidArgument("model 'lof': need at least 2 rows and 1 feature to fit");
-  }
+  VIGIL_RETURN_IF_ERROR(models_internal::CheckTrainingInput(kKind, x));
   LocalOutlierFactor fitted(options_);
   fitted.feature_names_ = x.columns;
-  std::vector<double> points = x.values;
-  if (options_.standardize) {
-    const auto scaling = models_internal::ColumnScaling::Fit(x, /*center=*/true);
-    fitted.scaling_mean_ = scaling.mean;
-    fitted.scaling_scale_ = scaling.scale;
-    points = scaling.Apply(x).values;
-  }
+  std::vector<double> points = models_internal::StandardizeTraining(
+      x, options_.standardize, {fitted.scaling_mean_, fitted.scaling_scale_});
   fitted.k_ = static_cast<int>(std::min<int64_t>(options_.n_neighbors, x.rows - 1));
   fitted.IndexPoints(std::move(points), x.rows);
   const int k = fitted.k_;
@@ -151,98 +132,65 @@ Status LocalOutlierFactor::Fit(const FeatureMatrix& x) {
   return Status::Ok();
 }
 
-void LocalOutlierFactor::FillContributions(const std::vector<double>& points,
-                                           AnomalyScores& scores) const {
-  const size_t cols = feature_names_.size();
-  for (size_t row = 0; row < scores.raw.size(); ++row) {
-    if (!scores.flag[row]) continue;
-    deviation_.DeviationShares(std::span<const double>(points).subspan(row * cols, cols),
-                               std::span<double>(scores.contributions).subspan(row * cols, cols));
-  }
-}
-
 Result<AnomalyScores> LocalOutlierFactor::Score(const FeatureMatrix& x) const {
   VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
-  AnomalyScores out;
-  out.raw.resize(x.rows);
+  std::vector<double> raw(x.rows);
   if (x.rows > 0) {
     const NeighborLists neighbors =
         index_->Knn(points, x.rows, k_, models_internal::ResolveJobs(options_.n_jobs));
     for (int64_t row = 0; row < x.rows; ++row) {
       const double lrd = LocalReachabilityDensity(neighbors.distances_of(row),
                                                   neighbors.indices_of(row), k_distances_);
-      out.raw[row] = OutlierFactor(lrd, neighbors.indices_of(row), lrds_);
+      raw[row] = OutlierFactor(lrd, neighbors.indices_of(row), lrds_);
     }
   }
-  ApplyCalibration(calibration_, static_cast<int64_t>(x.cols()), out);
-  FillContributions(points, out);
-  return out;
+  return models_internal::DeviationExplainedScores(std::move(raw), calibration_, deviation_,
+                                                   points);
 }
 
 Result<AnomalyScores> LocalOutlierFactor::FitScore(const FeatureMatrix& x) {
   VIGIL_RETURN_IF_ERROR(Fit(x));
-  AnomalyScores out;
-  out.raw = training_lofs_;
-  ApplyCalibration(calibration_, static_cast<int64_t>(x.cols()), out);
-  FillContributions(index_->points(), out);
-  return out;
+  return models_internal::DeviationExplainedScores(training_lofs_, calibration_, deviation_,
+                                                   index_->points());
 }
 
 Result<std::vector<double>> LocalOutlierFactor::Contributions(const FeatureMatrix& x) const {
   VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
-  const size_t cols = x.cols();
-  std::vector<double> out(points.size());
-  for (int64_t row = 0; row < x.rows; ++row) {
-    deviation_.DeviationShares(std::span<const double>(points).subspan(row * cols, cols),
-                               std::span<double>(out).subspan(row * cols, cols));
-  }
-  return out;
+  return models_internal::DeviationShares(deviation_, points, x.cols());
 }
 
 nlohmann::json LocalOutlierFactor::Describe() const {
-  nlohmann::json out = {{"kind", kKind}, {"fitted", fitted_}};
+  nlohmann::json out = models_internal::DescribeDetector(kKind, fitted_, calibration_);
   if (!fitted_) return out;
   out["n_neighbors"] = k_;
   out["training_rows"] = index_->rows();
   out["search"] = index_->method() == KnnIndex::Method::kKdTree ? "kd_tree" : "brute_force";
   out["standardize"] = !scaling_mean_.empty();
-  out["threshold"] = calibration_.threshold();
-  out["contamination"] = calibration_.contamination();
   out["max_training_lof"] = *std::max_element(training_lofs_.begin(), training_lofs_.end());
   return out;
 }
 
 Status LocalOutlierFactor::SaveWeights(const std::filesystem::path& dir) const {
   if (!fitted_) return FailedPrecondition("model 'lof': not fitted, nothing to save");
-  // Shortest round-trip doubles: loading restores the scores bit for bit.
-  nlohmann::json doc = {{"format", kFormat},
-                        {"version", kFormatVersion},
-                        {"feature_names", feature_names_},
-                        {"n_neighbors", k_},
-                        {"rows", index_->rows()},
-                        {"points", index_->points()},
-                        {"k_distances", k_distances_},
-                        {"lrds", lrds_},
-                        {"training_lofs", training_lofs_},
-                        {"calibration", calibration_.ToJson()}};
-  doc["scaling"] = scaling_mean_.empty()
-                       ? nlohmann::json(nullptr)
-                       : nlohmann::json{{"mean", scaling_mean_}, {"scale", scaling_scale_}};
-  return WriteFileAtomically((dir / kWeightsFile).string(), doc.dump() + "\n");
+  return kEnvelope.Write(
+      dir / kWeightsFile,
+      {{"feature_names", feature_names_},
+       {"n_neighbors", k_},
+       {"rows", index_->rows()},
+       {"points", index_->points()},
+       {"k_distances", k_distances_},
+       {"lrds", lrds_},
+       {"training_lofs", training_lofs_},
+       {"scaling", models_internal::ScalingToJson({scaling_mean_, scaling_scale_})},
+       {"calibration", calibration_.ToJson()}});
 }
 
 Status LocalOutlierFactor::LoadWeights(const std::filesystem::path& dir) {
   const std::string path = (dir / kWeightsFile).string();
-  VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   LocalOutlierFactor loaded(options_);
   std::vector<double> points;
   int64_t rows = 0;
-  try {
-    const nlohmann::json doc = nlohmann::json::parse(text);
-    if (!doc.is_object() || doc.value("format", "") != kFormat) {
-      return DataError(path + ": not a '" + std::string(kFormat) + "' document");
-    }
-    if (doc.value("version", 0) != kFormatVersion) return DataError(path + ": unsupported version");
+  VIGIL_RETURN_IF_ERROR(kEnvelope.Read(path, [&](const nlohmann::json& doc) -> Status {
     loaded.feature_names_ = doc.at("feature_names").get<std::vector<std::string>>();
     loaded.k_ = doc.at("n_neighbors").get<int>();
     rows = doc.at("rows").get<int64_t>();
@@ -250,16 +198,12 @@ Status LocalOutlierFactor::LoadWeights(const std::filesystem::path& dir) {
     loaded.k_distances_ = doc.at("k_distances").get<std::vector<double>>();
     loaded.lrds_ = doc.at("lrds").get<std::vector<double>>();
     loaded.training_lofs_ = doc.at("training_lofs").get<std::vector<double>>();
-    if (!doc.at("scaling").is_null()) {
-      loaded.scaling_mean_ = doc.at("scaling").at("mean").get<std::vector<double>>();
-      loaded.scaling_scale_ = doc.at("scaling").at("scale").get<std::vector<double>>();
-    }
-    auto calibration = ScoreCalibration::FromJson(doc.at("calibration"));
-    if (!calibration.ok()) return DataError(path + ": " + calibration.status().message());
-    loaded.calibration_ = *calibration;
-  } catch (const std::exception& e) {
-    return DataError(path + ": " + e.what());
-  }
+    VIGIL_RETURN_IF_ERROR(
+        models_internal::ScalingFromJson(path, doc.at("scaling"), loaded.feature_names_.size(),
+                                         {loaded.scaling_mean_, loaded.scaling_scale_}));
+    VIGIL_ASSIGN_OR_RETURN(loaded.calibration_, models_internal::CalibrationFromJson(path, doc));
+    return Status::Ok();
+  }));
   const size_t cols = loaded.feature_names_.size();
   const auto n = static_cast<size_t>(std::max<int64_t>(rows, 0));
   if (cols == 0 || rows < 2 || points.size() != n * cols || loaded.k_distances_.size() != n ||
@@ -273,12 +217,6 @@ Status LocalOutlierFactor::LoadWeights(const std::filesystem::path& dir) {
       !AllFiniteAndNonNegative(loaded.training_lofs_)) {
     return DataError(path + ": a point, k-distance, lrd or LOF is not finite or is negative");
   }
-  if ((!loaded.scaling_mean_.empty() || !loaded.scaling_scale_.empty()) &&
-      (loaded.scaling_mean_.size() != cols || loaded.scaling_scale_.size() != cols ||
-       !std::all_of(loaded.scaling_scale_.begin(), loaded.scaling_scale_.end(),
-                    [](double s) { return std::isfinite(s) && s > 0; }))) {
-    return DataError(path + ": bad scaling");
-  }
   loaded.IndexPoints(std::move(points), rows);
   loaded.fitted_ = true;
   *this = std::move(loaded);
@@ -287,12 +225,7 @@ Status LocalOutlierFactor::LoadWeights(const std::filesystem::path& dir) {
 
 namespace models_internal {
 KindRegistration LocalOutlierFactorKind() {
-  return {std::string(LocalOutlierFactor::kKind), Task::kAnomaly,
-          [](const nlohmann::json& config) -> Result<std::unique_ptr<Model>> {
-            VIGIL_ASSIGN_OR_RETURN(LocalOutlierFactorOptions options,
-                                   LocalOutlierFactorOptions::FromJson(config));
-            return std::unique_ptr<Model>(std::make_unique<LocalOutlierFactor>(options));
-          }};
+  return DetectorKind<LocalOutlierFactor, LocalOutlierFactorOptions>();
 }
 }  // namespace models_internal
 

@@ -2,18 +2,18 @@
 
 #include <svm.h>
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <exception>
 #include <mutex>
 #include <span>
 #include <sstream>
 #include <string>
 #include <utility>
 
+#include "models/anomaly/detector_support.h"
 #include "models/builtin_kinds.h"
-#include "models/column_scaling.h"
 #include "vigil/core/text_file.h"
 
 namespace vigil {
@@ -47,6 +47,135 @@ class SvmModel {
   std::vector<svm_node> sv_nodes_;
 };
 
+// The trained decision function f(x) = sum_s coef_s K(x, sv_s) - rho as dense Eigen
+// matrices, evaluated a block of rows at a time with one matrix product: for rbf
+// K = exp(-gamma |x - s|^2) with |x - s|^2 = |x|^2 + |s|^2 - 2 x.s (rows and support vectors
+// centred on the support vectors' mean first, which keeps the expansion accurate), for the
+// other kernels a function of x.s. Equal to libsvm's svm_predict_values up to rounding.
+double IntegerPower(double base, int exponent) {
+  double result = 1.0;
+  for (int i = 0; i < exponent; ++i) result *= base;
+  return result;
+}
+
+class DenseDecision {
+ public:
+  using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  DenseDecision(const svm_model& model, int dims, OneClassSvmOptions::Kernel kernel, double gamma,
+                double coef0, int degree)
+      : kernel_(kernel), gamma_(gamma), coef0_(coef0), degree_(degree), rho_(model.rho[0]) {
+    support_.resize(model.l, dims);
+    coef_.resize(model.l);
+    for (int sv = 0; sv < model.l; ++sv) {
+      for (int j = 0; j < dims; ++j) support_(sv, j) = model.SV[sv][j].value;
+      coef_(sv) = model.sv_coef[0][sv];
+    }
+    center_ = Eigen::RowVectorXd::Zero(dims);
+    if (kernel_ == OneClassSvmOptions::Kernel::kRbf) {
+      center_ = support_.colwise().mean();
+      support_.rowwise() -= center_;
+      support_norms_ = support_.rowwise().squaredNorm();
+    }
+    by_feature_ = support_.transpose();
+    coef_row_ = coef_.transpose();
+  }
+
+  // Decision values of `rows` row-major rows; `each_block(first_row, block, base, decisions)`
+  // then sees each block's centred rows, base matrix (squared distances to the support
+  // vectors for rbf, dot products otherwise) and the decision values so far.
+  template <typename BlockVisitor>
+  std::vector<double> Evaluate(std::span<const double> points, int64_t rows,
+                               BlockVisitor&& each_block) const {
+    const auto dims = support_.cols();
+    std::vector<double> decision(rows);
+    Matrix base;
+    for (int64_t first = 0; first < rows; first += kBlockRows) {
+      const int64_t count = std::min<int64_t>(kBlockRows, rows - first);
+      const Matrix block = Centered(points.subspan(first * dims, count * dims), count);
+      base.noalias() = block * support_.transpose();
+      if (kernel_ == OneClassSvmOptions::Kernel::kRbf) {
+        const Eigen::VectorXd norms = block.rowwise().squaredNorm();
+        base = ((-2.0 * base).colwise() + norms).rowwise() + support_norms_.transpose();
+        base = base.cwiseMax(0.0);
+      }
+      const Eigen::VectorXd f = KernelOf(base) * coef_;
+      for (int64_t r = 0; r < count; ++r) decision[first + r] = f(r) - rho_;
+      each_block(first, block, base, std::span<const double>(decision));
+    }
+    return decision;
+  }
+  std::vector<double> Evaluate(std::span<const double> points, int64_t rows) const {
+    return Evaluate(points, rows,
+                    [](int64_t, const Matrix&, const Matrix&, std::span<const double>) {});
+  }
+
+  // Decision values of the centred row `x` (base row `base`) with feature j replaced by
+  // medians[j], for each j: the base changes in one coordinate only.
+  void LeaveOneOut(const Eigen::RowVectorXd& x, const Eigen::RowVectorXd& medians,
+                   const Eigen::RowVectorXd& base, std::span<double> decisions) const {
+    for (Eigen::Index j = 0; j < x.size(); ++j) {
+      const double step = medians(j) - x(j);
+      if (kernel_ == OneClassSvmOptions::Kernel::kRbf) {
+        // |x' - s|^2 - |x - s|^2 = (m - x)(m + x - 2 s) in coordinate j; fused, no temporaries.
+        decisions[j] = ((-gamma_ * (base.array() +
+                                    step * (medians(j) + x(j) - 2.0 * by_feature_.row(j).array()))
+                                       .max(0.0))
+                            .exp() *
+                        coef_row_.array())
+                           .sum() -
+                       rho_;
+      } else {
+        const Matrix changed = base + step * by_feature_.row(j);
+        decisions[j] = (KernelOf(changed) * coef_)(0) - rho_;
+      }
+    }
+  }
+
+  Eigen::RowVectorXd CenteredRow(std::span<const double> row) const {
+    return Eigen::Map<const Eigen::RowVectorXd>(row.data(), static_cast<Eigen::Index>(row.size())) -
+           center_;
+  }
+
+ private:
+  static constexpr int64_t kBlockRows = 256;
+
+  Matrix Centered(std::span<const double> values, int64_t rows) const {
+    Matrix block = Eigen::Map<const Matrix>(values.data(), rows, support_.cols());
+    block.rowwise() -= center_;
+    return block;
+  }
+
+  Matrix KernelOf(const Matrix& base) const {
+    switch (kernel_) {
+      case OneClassSvmOptions::Kernel::kRbf:
+        return (-gamma_ * base.array()).exp().matrix();
+      case OneClassSvmOptions::Kernel::kLinear:
+        return base;
+      case OneClassSvmOptions::Kernel::kPoly:
+        // libsvm's powi: an integer power, defined for a negative base.
+        return (gamma_ * base.array() + coef0_)
+            .unaryExpr([degree = degree_](double v) { return IntegerPower(v, degree); })
+            .matrix();
+      case OneClassSvmOptions::Kernel::kSigmoid:
+        return (gamma_ * base.array() + coef0_).tanh().matrix();
+    }
+    return base;
+  }
+
+  OneClassSvmOptions::Kernel kernel_;
+  double gamma_;
+  double coef0_;
+  int degree_;
+  double rho_;
+  Matrix support_;     // one row per support vector, centred for rbf
+  Matrix by_feature_;  // its transpose: one contiguous row per feature
+  Eigen::VectorXd coef_;
+  Eigen::RowVectorXd coef_row_;    // coef_ as a row, for the fused leave-one-out sums
+  Eigen::VectorXd support_norms_;  // rbf only
+  Eigen::RowVectorXd center_;      // zero except for rbf
+};
+
 }  // namespace models_internal
 
 namespace {
@@ -56,8 +185,7 @@ using models_internal::SvmModel;
 using Kernel = OneClassSvmOptions::Kernel;
 using GammaRule = OneClassSvmOptions::GammaRule;
 
-constexpr std::string_view kFormat = "vigil.ocsvm";
-constexpr int kFormatVersion = 1;
+constexpr models_internal::WeightsEnvelope kEnvelope{"vigil.ocsvm", 1};
 // libsvm writes support-vector coordinates with %.8g; both files must agree to that.
 constexpr double kModelFileTolerance = 1e-7;
 
@@ -268,47 +396,25 @@ OneClassSvm& OneClassSvm::operator=(OneClassSvm&&) noexcept = default;
 int OneClassSvm::support_vectors() const { return svm_ ? svm_->get()->l : 0; }
 
 Result<std::vector<double>> OneClassSvm::Prepare(const FeatureMatrix& x) const {
-  if (!fitted_) return FailedPrecondition("model 'ocsvm': not fitted");
-  VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ocsvm'"));
-  std::vector<double> points = x.values;
-  if (scaling_mean_.empty()) return points;
-  const size_t cols = x.cols();
-  for (size_t i = 0; i < points.size(); ++i) {
-    points[i] = (points[i] - scaling_mean_[i % cols]) / scaling_scale_[i % cols];
-  }
-  return points;
+  return models_internal::PrepareRows(kKind, fitted_, feature_names_,
+                                      {scaling_mean_, scaling_scale_}, x);
 }
 
 std::vector<double> OneClassSvm::RawScores(const std::vector<double>& points, int64_t rows) const {
-  const size_t dims = feature_names_.size();
-  std::vector<double> raw(rows);
-  std::vector<svm_node> nodes(dims + 1);
-  for (int64_t row = 0; row < rows; ++row) {
-    FillNodes(std::span<const double>(points).subspan(row * dims, dims), nodes.data());
-    double decision = 0.0;
-    svm_predict_values(svm_->get(), nodes.data(), &decision);
-    raw[row] = -decision;
-  }
+  std::vector<double> raw = dense_->Evaluate(points, rows);
+  for (double& value : raw) value = -value;
   return raw;
 }
 
-Status OneClassSvm::Fit(const FeatureMatrix& x) {
+Status OneClassSvm::FitPrepared(const FeatureMatrix& x, std::vector<double>& points,
+                                std::vector<double>& raw) {
   VIGIL_RETURN_IF_ERROR(options_.Validate());
-  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ocsvm'"));
-  if (x.rows < 2 || x.cols() == 0) {
-    return InvalidArgument("model 'ocsvm': need at least 2 rows and 1 feature to fit");
-  }
+  VIGIL_RETURN_IF_ERROR(models_internal::CheckTrainingInput(kKind, x));
   SilenceLibsvm();
   OneClassSvm fitted(options_);
   fitted.feature_names_ = x.columns;
-  std::vector<double> points = x.values;
-  if (options_.standardize) {
-    const auto scaling = models_internal::ColumnScaling::Fit(x, /*center=*/true);
-    fitted.scaling_mean_ = scaling.mean;
-    fitted.scaling_scale_ = scaling.scale;
-    points = scaling.Apply(x).values;
-  }
+  points = models_internal::StandardizeTraining(x, options_.standardize,
+                                                {fitted.scaling_mean_, fitted.scaling_scale_});
   const int dims = static_cast<int>(x.cols());
   fitted.gamma_ = options_.gamma_rule == GammaRule::kValue  ? options_.gamma
                   : options_.gamma_rule == GammaRule::kAuto ? 1.0 / dims
@@ -338,8 +444,8 @@ Status OneClassSvm::Fit(const FeatureMatrix& x) {
         "model 'ocsvm': libsvm found no finite offset rho (every support vector at its bound); "
         "lower nu");
   }
-
-  const std::vector<double> raw = fitted.RawScores(points, x.rows);
+  fitted.BuildDenseDecision();
+  raw = fitted.RawScores(points, x.rows);
   VIGIL_ASSIGN_OR_RETURN(fitted.calibration_,
                          ScoreCalibration::Fit(raw, options_.contamination, kNativeThreshold));
   fitted.fitted_ = true;
@@ -347,52 +453,85 @@ Status OneClassSvm::Fit(const FeatureMatrix& x) {
   return Status::Ok();
 }
 
-Result<std::vector<double>> OneClassSvm::DecisionFunction(const FeatureMatrix& x) const {
-  VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
-  std::vector<double> decision = RawScores(points, x.rows);
-  for (double& value : decision) value = -value;
-  return decision;
+void OneClassSvm::BuildDenseDecision() {
+  dense_ = std::make_unique<models_internal::DenseDecision>(
+      *svm_->get(), static_cast<int>(feature_names_.size()), options_.kernel, gamma_,
+      options_.coef0, options_.degree);
 }
 
-void OneClassSvm::LeaveOneOutShares(std::span<const double> point, double raw,
-                                    std::span<double> shares) const {
-  std::vector<double> typical(point.begin(), point.end());
-  for (size_t j = 0; j < point.size(); ++j) {
-    typical[j] = medians_[j];
-    shares[j] = std::max(0.0, raw - RawScores(typical, 1)[0]);
-    typical[j] = point[j];
+Status OneClassSvm::Fit(const FeatureMatrix& x) {
+  std::vector<double> points;
+  std::vector<double> raw;
+  return FitPrepared(x, points, raw);
+}
+
+Result<AnomalyScores> OneClassSvm::FitScore(const FeatureMatrix& x) {
+  std::vector<double> points;
+  std::vector<double> raw;
+  VIGIL_RETURN_IF_ERROR(FitPrepared(x, points, raw));
+  AnomalyScores out = models_internal::CalibratedScores(std::move(raw), calibration_, x.cols());
+  FillFlaggedShares(points, out);
+  return out;
+}
+
+Result<std::vector<double>> OneClassSvm::DecisionFunction(const FeatureMatrix& x) const {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
+  return dense_->Evaluate(points, x.rows);
+}
+
+void OneClassSvm::LeaveOneOutShares(const std::vector<double>& points,
+                                    std::span<const int64_t> rows, std::span<double> shares) const {
+  const size_t cols = feature_names_.size();
+  std::vector<double> selected;
+  selected.reserve(rows.size() * cols);
+  for (int64_t row : rows) {
+    selected.insert(selected.end(), points.begin() + row * cols, points.begin() + (row + 1) * cols);
   }
-  NormalizeShares(shares);
+  const Eigen::RowVectorXd medians = dense_->CenteredRow(medians_);
+  std::vector<double> changed(cols);
+  dense_->Evaluate(
+      selected, static_cast<int64_t>(rows.size()),
+      [&](int64_t first, const auto& block, const auto& base, std::span<const double> decision) {
+        for (Eigen::Index r = 0; r < block.rows(); ++r) {
+          dense_->LeaveOneOut(block.row(r), medians, base.row(r), changed);
+          std::span<double> row_shares = shares.subspan(rows[first + r] * cols, cols);
+          // raw(x) - raw(x with x_j typical) = f(x with x_j typical) - f(x).
+          for (size_t j = 0; j < cols; ++j) {
+            row_shares[j] = std::max(0.0, changed[j] - decision[first + r]);
+          }
+          NormalizeShares(row_shares);
+        }
+      });
+}
+
+void OneClassSvm::FillFlaggedShares(const std::vector<double>& points,
+                                    AnomalyScores& scores) const {
+  std::vector<int64_t> flagged;
+  for (size_t row = 0; row < scores.flag.size(); ++row) {
+    if (scores.flag[row]) flagged.push_back(static_cast<int64_t>(row));
+  }
+  LeaveOneOutShares(points, flagged, scores.contributions);
 }
 
 Result<AnomalyScores> OneClassSvm::Score(const FeatureMatrix& x) const {
   VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
-  AnomalyScores out;
-  out.raw = RawScores(points, x.rows);
-  ApplyCalibration(calibration_, static_cast<int64_t>(x.cols()), out);
-  const size_t cols = x.cols();
-  for (int64_t row = 0; row < x.rows; ++row) {
-    if (!out.flag[row]) continue;
-    LeaveOneOutShares(std::span<const double>(points).subspan(row * cols, cols), out.raw[row],
-                      std::span<double>(out.contributions).subspan(row * cols, cols));
-  }
+  AnomalyScores out =
+      models_internal::CalibratedScores(RawScores(points, x.rows), calibration_, x.cols());
+  FillFlaggedShares(points, out);
   return out;
 }
 
 Result<std::vector<double>> OneClassSvm::Contributions(const FeatureMatrix& x) const {
   VIGIL_ASSIGN_OR_RETURN(std::vector<double> points, Prepare(x));
-  const std::vector<double> raw = RawScores(points, x.rows);
-  const size_t cols = x.cols();
+  std::vector<int64_t> every_row(x.rows);
+  for (int64_t row = 0; row < x.rows; ++row) every_row[row] = row;
   std::vector<double> out(points.size());
-  for (int64_t row = 0; row < x.rows; ++row) {
-    LeaveOneOutShares(std::span<const double>(points).subspan(row * cols, cols), raw[row],
-                      std::span<double>(out).subspan(row * cols, cols));
-  }
+  LeaveOneOutShares(points, every_row, out);
   return out;
 }
 
 nlohmann::json OneClassSvm::Describe() const {
-  nlohmann::json out = {{"kind", kKind}, {"fitted", fitted_}};
+  nlohmann::json out = models_internal::DescribeDetector(kKind, fitted_, calibration_);
   if (!fitted_) return out;
   out["kernel"] = KernelName(options_.kernel);
   out["nu"] = options_.nu;
@@ -400,8 +539,6 @@ nlohmann::json OneClassSvm::Describe() const {
   out["support_vectors"] = support_vectors();
   out["rho"] = svm_->get()->rho[0];
   out["standardize"] = !scaling_mean_.empty();
-  out["threshold"] = calibration_.threshold();
-  out["contamination"] = calibration_.contamination();
   return out;
 }
 
@@ -418,59 +555,40 @@ Status OneClassSvm::SaveWeights(const std::filesystem::path& dir) const {
   for (int sv = 0; sv < model->l; ++sv) {
     for (size_t j = 0; j < dims; ++j) coordinates.push_back(model->SV[sv][j].value);
   }
-  nlohmann::json doc = {{"format", kFormat},
-                        {"version", kFormatVersion},
-                        {"feature_names", feature_names_},
-                        {"gamma", gamma_},
-                        {"medians", medians_},
-                        {"support_vectors", coordinates},
-                        {"calibration", calibration_.ToJson()}};
-  doc["scaling"] = scaling_mean_.empty()
-                       ? nlohmann::json(nullptr)
-                       : nlohmann::json{{"mean", scaling_mean_}, {"scale", scaling_scale_}};
-  return WriteFileAtomically((dir / kWeightsFile).string(), doc.dump() + "\n");
+  return kEnvelope.Write(
+      dir / kWeightsFile,
+      {{"feature_names", feature_names_},
+       {"gamma", gamma_},
+       {"medians", medians_},
+       {"support_vectors", coordinates},
+       {"scaling", models_internal::ScalingToJson({scaling_mean_, scaling_scale_})},
+       {"calibration", calibration_.ToJson()}});
 }
 
 Status OneClassSvm::LoadWeights(const std::filesystem::path& dir) {
   SilenceLibsvm();
   const std::string path = (dir / kWeightsFile).string();
   const std::string model_path = (dir / kModelFile).string();
-  VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  VIGIL_ASSIGN_OR_RETURN(std::string model_text, ReadFileToString(model_path));
   OneClassSvm loaded(options_);
   std::vector<double> coordinates;
-  try {
-    const nlohmann::json doc = nlohmann::json::parse(text);
-    if (!doc.is_object() || doc.value("format", "") != kFormat) {
-      return DataError(path + ": not a '" + std::string(kFormat) + "' document");
-    }
-    if (doc.value("version", 0) != kFormatVersion) return DataError(path + ": unsupported version");
+  VIGIL_RETURN_IF_ERROR(kEnvelope.Read(path, [&](const nlohmann::json& doc) -> Status {
     loaded.feature_names_ = doc.at("feature_names").get<std::vector<std::string>>();
     loaded.gamma_ = doc.at("gamma").get<double>();
     loaded.medians_ = doc.at("medians").get<std::vector<double>>();
     coordinates = doc.at("support_vectors").get<std::vector<double>>();
-    if (!doc.at("scaling").is_null()) {
-      loaded.scaling_mean_ = doc.at("scaling").at("mean").get<std::vector<double>>();
-      loaded.scaling_scale_ = doc.at("scaling").at("scale").get<std::vector<double>>();
-    }
-    auto calibration = ScoreCalibration::FromJson(doc.at("calibration"));
-    if (!calibration.ok()) return DataError(path + ": " + calibration.status().message());
-    loaded.calibration_ = *calibration;
-  } catch (const std::exception& e) {
-    return DataError(path + ": " + e.what());
-  }
+    VIGIL_RETURN_IF_ERROR(
+        models_internal::ScalingFromJson(path, doc.at("scaling"), loaded.feature_names_.size(),
+                                         {loaded.scaling_mean_, loaded.scaling_scale_}));
+    VIGIL_ASSIGN_OR_RETURN(loaded.calibration_, models_internal::CalibrationFromJson(path, doc));
+    return Status::Ok();
+  }));
+  VIGIL_ASSIGN_OR_RETURN(std::string model_text, ReadFileToString(model_path));
   const size_t dims = loaded.feature_names_.size();
   const auto finite = [](double v) { return std::isfinite(v); };
   if (dims == 0 || loaded.medians_.size() != dims || coordinates.size() % dims != 0 ||
       !std::all_of(coordinates.begin(), coordinates.end(), finite) ||
       !std::all_of(loaded.medians_.begin(), loaded.medians_.end(), finite)) {
     return DataError(path + ": medians or support vectors do not match the features");
-  }
-  if ((!loaded.scaling_mean_.empty() || !loaded.scaling_scale_.empty()) &&
-      (loaded.scaling_mean_.size() != dims || loaded.scaling_scale_.size() != dims ||
-       !std::all_of(loaded.scaling_scale_.begin(), loaded.scaling_scale_.end(),
-                    [](double s) { return std::isfinite(s) && s > 0; }))) {
-    return DataError(path + ": bad scaling");
   }
   VIGIL_ASSIGN_OR_RETURN(std::vector<double> written,
                          ReadModelFile(model_path, model_text, static_cast<int>(dims)));
@@ -497,20 +615,14 @@ Status OneClassSvm::LoadWeights(const std::filesystem::path& dir) {
   for (int sv = 0; sv < model->l; ++sv) {
     for (size_t j = 0; j < dims; ++j) model->SV[sv][j].value = coordinates[sv * dims + j];
   }
+  loaded.BuildDenseDecision();
   loaded.fitted_ = true;
   *this = std::move(loaded);
   return Status::Ok();
 }
 
 namespace models_internal {
-KindRegistration OneClassSvmKind() {
-  return {std::string(OneClassSvm::kKind), Task::kAnomaly,
-          [](const nlohmann::json& config) -> Result<std::unique_ptr<Model>> {
-            VIGIL_ASSIGN_OR_RETURN(OneClassSvmOptions options,
-                                   OneClassSvmOptions::FromJson(config));
-            return std::unique_ptr<Model>(std::make_unique<OneClassSvm>(options));
-          }};
-}
+KindRegistration OneClassSvmKind() { return DetectorKind<OneClassSvm, OneClassSvmOptions>(); }
 }  // namespace models_internal
 
 }  // namespace vigil

@@ -15,29 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "anomaly_test_data.h"
 #include "vigil/core/text_file.h"
 #include "vigil/registry/registry.h"
 
 namespace vigil {
 namespace {
 
+using namespace anomaly_test_data;  // NOLINT(google-build-using-namespace)
+
 namespace fs = std::filesystem;
-
-nlohmann::json Fixture() {
-  auto text = ReadFileToString(std::string(VIGIL_TEST_DATA) + "/models/sklearn_dbscan.json");
-  EXPECT_TRUE(text.ok()) << text.status().ToString();
-  return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json::object();
-}
-
-FeatureMatrix MatrixOf(const nlohmann::json& doc, const std::string& key) {
-  FeatureMatrix x;
-  x.columns = doc.at("columns").get<std::vector<std::string>>();
-  for (const auto& row : doc.at(key)) {
-    for (double v : row) x.values.push_back(v);
-    ++x.rows;
-  }
-  return x;
-}
 
 // Two tight blobs in 2-D plus `outliers` far-away points (the last rows).
 FeatureMatrix Blobs(int64_t per_blob, int outliers, uint32_t seed) {
@@ -56,15 +43,8 @@ FeatureMatrix Blobs(int64_t per_blob, int outliers, uint32_t seed) {
   return x;
 }
 
-fs::path FreshDir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("vigil_dbscan_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 TEST(DbscanTest, LabelsEqualScikitLearnsUpToRenumbering) {
-  const nlohmann::json doc = Fixture();
+  const nlohmann::json doc = ReadFixture("sklearn_dbscan.json");
   ASSERT_TRUE(doc.contains("cases"));
   const FeatureMatrix train = MatrixOf(doc, "train");
   for (const auto& c : doc["cases"]) {
@@ -188,7 +168,7 @@ TEST(DbscanTest, SavedWeightsRestoreScoresBitForBitAlsoThroughTheRegistry) {
   ASSERT_TRUE(dbscan.Fit(train).ok());
   auto before = dbscan.Score(probe);
   ASSERT_TRUE(before.ok());
-  const fs::path dir = FreshDir("save");
+  const fs::path dir = FreshDir("dbscan", "save");
   ASSERT_TRUE(dbscan.SaveWeights(dir).ok());
   Dbscan loaded;
   ASSERT_TRUE(loaded.LoadWeights(dir).ok());
@@ -198,7 +178,7 @@ TEST(DbscanTest, SavedWeightsRestoreScoresBitForBitAlsoThroughTheRegistry) {
   EXPECT_EQ(after->contributions, before->contributions);
   EXPECT_EQ(loaded.Describe(), dbscan.Describe());
 
-  auto registry = ModelRegistry::Open(FreshDir("registry"));
+  auto registry = ModelRegistry::Open(FreshDir("dbscan", "registry"));
   ASSERT_TRUE(registry.ok());
   Manifest manifest;
   manifest.name = "dbscan_test";
@@ -212,7 +192,7 @@ TEST(DbscanTest, SavedWeightsRestoreScoresBitForBitAlsoThroughTheRegistry) {
 TEST(DbscanTest, CorruptWeightsFailNamingTheFile) {
   Dbscan dbscan;
   ASSERT_TRUE(dbscan.Fit(Blobs(40, 2, 6)).ok());
-  const fs::path dir = FreshDir("corrupt");
+  const fs::path dir = FreshDir("dbscan", "corrupt");
   ASSERT_TRUE(dbscan.SaveWeights(dir).ok());
   const std::string path = (dir / "dbscan.json").string();
   const auto doc = nlohmann::json::parse(*ReadFileToString(path));

@@ -12,30 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "anomaly_test_data.h"
 #include "vigil/core/text_file.h"
 #include "vigil/registry/registry.h"
 
 namespace vigil {
 namespace {
 
+using namespace anomaly_test_data;  // NOLINT(google-build-using-namespace)
+
 namespace fs = std::filesystem;
-
-fs::path FreshDir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("vigil_ecod_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-FeatureMatrix NormalData(int64_t rows, size_t cols, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  FeatureMatrix x;
-  for (size_t c = 0; c < cols; ++c) x.columns.push_back("f" + std::to_string(c));
-  x.rows = rows;
-  for (int64_t i = 0; i < rows * static_cast<int64_t>(cols); ++i) x.values.push_back(normal(rng));
-  return x;
-}
 
 FeatureMatrix FromRows(const std::vector<std::string>& columns,
                        const std::vector<std::vector<double>>& rows) {
@@ -200,7 +186,7 @@ TEST(EcodTest, SaveLoadRestoresScoresBitForBit) {
   const FeatureMatrix train = NormalData(500, 3, 12);
   const FeatureMatrix test = NormalData(200, 3, 13);
   const Ecod model = MustFit(train, EcodOptions{.contamination = Contamination::Fraction(0.05)});
-  const fs::path dir = FreshDir("roundtrip");
+  const fs::path dir = FreshDir("ecod", "roundtrip");
   ASSERT_TRUE(model.SaveWeights(dir).ok());
   EXPECT_TRUE(fs::exists(dir / "ecod.json"));
   Result<std::unique_ptr<Model>> loaded = CreateModel("ecod", model.config());
@@ -219,7 +205,7 @@ TEST(EcodTest, SaveLoadRestoresScoresBitForBit) {
 TEST(EcodTest, RoundTripThroughTheRegistry) {
   const FeatureMatrix train = NormalData(400, 2, 14);
   const Ecod model = MustFit(train);
-  const fs::path dir = FreshDir("registry");
+  const fs::path dir = FreshDir("ecod", "registry");
   Result<ModelRegistry> registry = ModelRegistry::Open(dir);
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
   Manifest manifest;
@@ -240,7 +226,7 @@ TEST(EcodTest, RoundTripThroughTheRegistry) {
 
 TEST(EcodTest, CorruptWeightsFailNamingTheFile) {
   const Ecod model = MustFit(NormalData(50, 2, 16));
-  const fs::path dir = FreshDir("corrupt");
+  const fs::path dir = FreshDir("ecod", "corrupt");
   ASSERT_TRUE(model.SaveWeights(dir).ok());
   const std::string path = (dir / "ecod.json").string();
   nlohmann::json doc = nlohmann::json::parse(*ReadFileToString(path));

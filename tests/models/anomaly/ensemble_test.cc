@@ -13,30 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "anomaly_test_data.h"
 #include "vigil/core/text_file.h"
 #include "vigil/registry/registry.h"
 
 namespace vigil {
 namespace {
 
+using namespace anomaly_test_data;  // NOLINT(google-build-using-namespace)
+
 namespace fs = std::filesystem;
-
-fs::path FreshDir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("vigil_ensemble_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-FeatureMatrix NormalData(int64_t rows, size_t cols, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  FeatureMatrix x;
-  for (size_t c = 0; c < cols; ++c) x.columns.push_back("f" + std::to_string(c));
-  x.rows = rows;
-  for (int64_t i = 0; i < rows * static_cast<int64_t>(cols); ++i) x.values.push_back(normal(rng));
-  return x;
-}
 
 nlohmann::json Member(const std::string& kind, nlohmann::json params = nlohmann::json::object()) {
   return {{"kind", kind}, {"params", std::move(params)}};
@@ -261,7 +247,7 @@ TEST(EnsembleTest, SaveLoadRestoresScoresBitForBit) {
   members.push_back(Member("no_such_kind"));
   auto model = MustCreate({{"members", members}, {"combine", "max"}, {"seed", 3}});
   ASSERT_TRUE(AsAnomalyDetector(model.get())->Fit(train).ok());
-  const fs::path dir = FreshDir("roundtrip");
+  const fs::path dir = FreshDir("ensemble", "roundtrip");
   ASSERT_TRUE(model->SaveWeights(dir).ok());
   EXPECT_TRUE(fs::exists(dir / "ensemble.json"));
   EXPECT_TRUE(fs::exists(dir / "member_0_zscore" / "zscore.json"));
@@ -279,7 +265,7 @@ TEST(EnsembleTest, RoundTripThroughTheRegistry) {
   const FeatureMatrix train = NormalData(600, 2, 13);
   auto model = MustCreate({{"members", TwoMembers()}});
   ASSERT_TRUE(AsAnomalyDetector(model.get())->Fit(train).ok());
-  const fs::path dir = FreshDir("registry");
+  const fs::path dir = FreshDir("ensemble", "registry");
   Result<ModelRegistry> registry = ModelRegistry::Open(dir);
   ASSERT_TRUE(registry.ok()) << registry.status().ToString();
   Manifest manifest;
@@ -296,7 +282,7 @@ TEST(EnsembleTest, RoundTripThroughTheRegistry) {
 TEST(EnsembleTest, CorruptWeightsFailWithDataError) {
   auto model = MustCreate({{"members", TwoMembers()}});
   ASSERT_TRUE(AsAnomalyDetector(model.get())->Fit(NormalData(100, 2, 15)).ok());
-  const fs::path dir = FreshDir("corrupt");
+  const fs::path dir = FreshDir("ensemble", "corrupt");
   ASSERT_TRUE(model->SaveWeights(dir).ok());
   const std::string path = (dir / "ensemble.json").string();
   const nlohmann::json doc = nlohmann::json::parse(*ReadFileToString(path));
@@ -391,7 +377,8 @@ TEST(EnsembleTest, UnfittedAndMismatchedInputsFail) {
   const FeatureMatrix train = NormalData(50, 2, 18);
   EXPECT_EQ(AsAnomalyDetector(model.get())->Score(train).status().code(),
             StatusCode::kFailedPrecondition);
-  EXPECT_EQ(model->SaveWeights(FreshDir("unfitted")).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(model->SaveWeights(FreshDir("ensemble", "unfitted")).code(),
+            StatusCode::kFailedPrecondition);
   ASSERT_TRUE(AsAnomalyDetector(model.get())->Fit(train).ok());
   FeatureMatrix renamed = train;
   renamed.columns[0] = "other";

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "anomaly_test_data.h"
 #include "models/anomaly/knn_index.h"
 #include "vigil/core/text_file.h"
 #include "vigil/registry/registry.h"
@@ -23,36 +24,12 @@
 namespace vigil {
 namespace {
 
+using namespace anomaly_test_data;  // NOLINT(google-build-using-namespace)
+
 namespace fs = std::filesystem;
 using models_internal::KnnIndex;
 
 constexpr double kSklearnTolerance = 1e-6;
-
-nlohmann::json Fixture() {
-  auto text = ReadFileToString(std::string(VIGIL_TEST_DATA) + "/models/sklearn_lof.json");
-  EXPECT_TRUE(text.ok()) << text.status().ToString();
-  return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json::object();
-}
-
-FeatureMatrix MatrixOf(const nlohmann::json& doc, const std::string& key) {
-  FeatureMatrix x;
-  x.columns = doc.at("columns").get<std::vector<std::string>>();
-  for (const auto& row : doc.at(key)) {
-    for (double v : row) x.values.push_back(v);
-    ++x.rows;
-  }
-  return x;
-}
-
-FeatureMatrix NormalData(int64_t rows, int cols, uint32_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  FeatureMatrix x;
-  for (int c = 0; c < cols; ++c) x.columns.push_back("f" + std::to_string(c));
-  x.rows = rows;
-  for (int64_t i = 0; i < rows * cols; ++i) x.values.push_back(normal(rng));
-  return x;
-}
 
 std::unique_ptr<AnomalyDetector> MakeLof(const nlohmann::json& config) {
   auto model = CreateModel("lof", config);
@@ -61,15 +38,8 @@ std::unique_ptr<AnomalyDetector> MakeLof(const nlohmann::json& config) {
   return std::unique_ptr<AnomalyDetector>(AsAnomalyDetector(model->release()));
 }
 
-fs::path FreshDir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("vigil_lof_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 TEST(LofTest, MatchesScikitLearnOnTrainingAndNewRows) {
-  const nlohmann::json doc = Fixture();
+  const nlohmann::json doc = ReadFixture("sklearn_lof.json");
   ASSERT_TRUE(doc.contains("cases"));
   const FeatureMatrix train = MatrixOf(doc, "train");
   const FeatureMatrix fresh = MatrixOf(doc, "new");
@@ -192,7 +162,7 @@ TEST(LofTest, SavedWeightsRestoreScoresBitForBitAlsoThroughTheRegistry) {
   auto before = lof.Score(fresh);
   ASSERT_TRUE(before.ok());
 
-  const fs::path dir = FreshDir("save");
+  const fs::path dir = FreshDir("lof", "save");
   ASSERT_TRUE(lof.SaveWeights(dir).ok());
   auto rebuilt = CreateModel("lof", lof.config());
   ASSERT_TRUE(rebuilt.ok());
@@ -203,7 +173,7 @@ TEST(LofTest, SavedWeightsRestoreScoresBitForBitAlsoThroughTheRegistry) {
   EXPECT_EQ(after->score, before->score);
   EXPECT_EQ(after->contributions, before->contributions);
 
-  auto registry = ModelRegistry::Open(FreshDir("registry"));
+  auto registry = ModelRegistry::Open(FreshDir("lof", "registry"));
   ASSERT_TRUE(registry.ok());
   Manifest manifest;
   manifest.name = "lof_test";
@@ -219,7 +189,7 @@ TEST(LofTest, SavedWeightsRestoreScoresBitForBitAlsoThroughTheRegistry) {
 TEST(LofTest, CorruptWeightsFailNamingTheFile) {
   LocalOutlierFactor lof;
   ASSERT_TRUE(lof.Fit(NormalData(50, 3, 2)).ok());
-  const fs::path dir = FreshDir("corrupt");
+  const fs::path dir = FreshDir("lof", "corrupt");
   ASSERT_TRUE(lof.SaveWeights(dir).ok());
   const std::string path = (dir / "lof.json").string();
   auto doc = nlohmann::json::parse(*ReadFileToString(path));

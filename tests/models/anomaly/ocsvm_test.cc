@@ -15,41 +15,18 @@
 #include <string>
 #include <vector>
 
+#include "anomaly_test_data.h"
 #include "vigil/core/text_file.h"
 #include "vigil/registry/registry.h"
 
 namespace vigil {
 namespace {
 
+using namespace anomaly_test_data;  // NOLINT(google-build-using-namespace)
+
 namespace fs = std::filesystem;
 
 constexpr double kSklearnTolerance = 1e-6;
-
-nlohmann::json Fixture() {
-  auto text = ReadFileToString(std::string(VIGIL_TEST_DATA) + "/models/sklearn_ocsvm.json");
-  EXPECT_TRUE(text.ok()) << text.status().ToString();
-  return text.ok() ? nlohmann::json::parse(*text) : nlohmann::json::object();
-}
-
-FeatureMatrix MatrixOf(const nlohmann::json& doc, const std::string& key) {
-  FeatureMatrix x;
-  x.columns = doc.at("columns").get<std::vector<std::string>>();
-  for (const auto& row : doc.at(key)) {
-    for (double v : row) x.values.push_back(v);
-    ++x.rows;
-  }
-  return x;
-}
-
-FeatureMatrix NormalData(int64_t rows, int cols, uint32_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  FeatureMatrix x;
-  for (int c = 0; c < cols; ++c) x.columns.push_back("f" + std::to_string(c));
-  x.rows = rows;
-  for (int64_t i = 0; i < rows * cols; ++i) x.values.push_back(normal(rng));
-  return x;
-}
 
 std::unique_ptr<OneClassSvm> MakeSvm(const nlohmann::json& config) {
   auto model = CreateModel("ocsvm", config);
@@ -58,15 +35,8 @@ std::unique_ptr<OneClassSvm> MakeSvm(const nlohmann::json& config) {
   return std::unique_ptr<OneClassSvm>(dynamic_cast<OneClassSvm*>(model->release()));
 }
 
-fs::path FreshDir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("vigil_ocsvm_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 TEST(OcsvmTest, DecisionValuesEqualScikitLearns) {
-  const nlohmann::json doc = Fixture();
+  const nlohmann::json doc = ReadFixture("sklearn_ocsvm.json");
   ASSERT_TRUE(doc.contains("cases"));
   for (const auto& c : doc["cases"]) {
     SCOPED_TRACE(c["params"].dump());
@@ -156,7 +126,7 @@ TEST(OcsvmTest, SavedModelRestoresScoresBitForBitAlsoThroughTheRegistry) {
     ASSERT_TRUE(svm->Fit(train).ok());
     auto before = svm->Score(fresh);
     ASSERT_TRUE(before.ok());
-    const fs::path dir = FreshDir(std::string("save_") + kernel);
+    const fs::path dir = FreshDir("ocsvm", std::string("save_") + kernel);
     ASSERT_TRUE(svm->SaveWeights(dir).ok());
     EXPECT_TRUE(fs::exists(dir / "ocsvm.model"));
     auto loaded = MakeSvm(svm->config());
@@ -171,7 +141,7 @@ TEST(OcsvmTest, SavedModelRestoresScoresBitForBitAlsoThroughTheRegistry) {
   }
   auto svm = MakeSvm({{"nu", 0.1}});
   ASSERT_TRUE(svm->Fit(train).ok());
-  auto registry = ModelRegistry::Open(FreshDir("registry"));
+  auto registry = ModelRegistry::Open(FreshDir("ocsvm", "registry"));
   ASSERT_TRUE(registry.ok());
   Manifest manifest;
   manifest.name = "ocsvm_test";
@@ -185,7 +155,7 @@ TEST(OcsvmTest, SavedModelRestoresScoresBitForBitAlsoThroughTheRegistry) {
 TEST(OcsvmTest, CorruptFilesFailWithDataErrorNeverACrash) {
   auto svm = MakeSvm({{"nu", 0.3}});
   ASSERT_TRUE(svm->Fit(NormalData(60, 3, 2)).ok());
-  const fs::path dir = FreshDir("corrupt");
+  const fs::path dir = FreshDir("ocsvm", "corrupt");
   ASSERT_TRUE(svm->SaveWeights(dir).ok());
   const std::string model_path = (dir / "ocsvm.model").string();
   const std::string json_path = (dir / "ocsvm.json").string();

@@ -11,20 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "anomaly_test_data.h"
 #include "vigil/models/metrics.h"
 
 namespace vigil {
 namespace {
 
-FeatureMatrix NormalData(int64_t rows, size_t cols, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  FeatureMatrix x;
-  for (size_t c = 0; c < cols; ++c) x.columns.push_back("f" + std::to_string(c));
-  x.rows = rows;
-  for (int64_t i = 0; i < rows * static_cast<int64_t>(cols); ++i) x.values.push_back(normal(rng));
-  return x;
-}
+using namespace anomaly_test_data;  // NOLINT(google-build-using-namespace)
 
 struct Labeled {
   FeatureMatrix x;

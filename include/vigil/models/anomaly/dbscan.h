@@ -113,7 +113,6 @@ class Dbscan final : public AnomalyDetector {
   // Builds the index over the core rows, the deviation model and the training raw scores.
   void IndexCore(const std::vector<double>& points, int64_t rows);
   double RawOfDistance(double distance_to_core) const;
-  void FillContributions(const std::vector<double>& points, AnomalyScores& scores) const;
 
   DbscanOptions options_;
   bool fitted_ = false;

@@ -110,7 +110,6 @@ class LocalOutlierFactor final : public AnomalyDetector {
   Result<std::vector<double>> Prepare(const FeatureMatrix& x) const;
   // Builds the index, the deviation model and the per-row sums from indexed points.
   void IndexPoints(std::vector<double> points, int64_t rows);
-  void FillContributions(const std::vector<double>& points, AnomalyScores& scores) const;
 
   LocalOutlierFactorOptions options_;
   bool fitted_ = false;

@@ -19,7 +19,14 @@
 // Contributions: leave-one-feature-out. share_j = max(0, raw(x) - raw(x with x_j replaced by
 // the training median of feature j)), normalised to sum to 1: how much of the row's
 // anomaly goes away when that one feature is made typical. One extra decision-function
-// evaluation per feature; rows that no single feature explains get all-zero shares.
+// evaluation per feature, made cheap by updating the row's squared distances (rbf) or dot
+// products (other kernels) to every support vector in the one changed coordinate; rows
+// that no single feature explains get all-zero shares.
+// Evaluation: libsvm trains; decision values are then computed densely with Eigen, a block
+// of rows at a time (one matrix product against the support vectors, then the kernel),
+// equal to libsvm's svm_predict_values up to rounding (9.6e-11 from scikit-learn's on the
+// 20k x 20 benchmark rows). FitScore reuses the training decision values Fit computes for
+// the calibration.
 //
 // Configuration (all optional; defaults are scikit-learn's):
 //   "kernel"         "rbf" (default), "linear", "poly" or "sigmoid"
@@ -62,6 +69,7 @@ namespace vigil {
 
 namespace models_internal {
 class SvmModel;
+class DenseDecision;
 }  // namespace models_internal
 
 struct OneClassSvmOptions {
@@ -109,6 +117,8 @@ class OneClassSvm final : public AnomalyDetector {
   Status Fit(const FeatureMatrix& x) override;
   Result<AnomalyScores> Score(const FeatureMatrix& x) const override;
   Result<std::vector<double>> Contributions(const FeatureMatrix& x) const override;
+  // Fit, then the training rows' scores from the decision values Fit computed anyway.
+  Result<AnomalyScores> FitScore(const FeatureMatrix& x) override;
 
   // scikit-learn's decision_function for each row (positive = inside the support).
   Result<std::vector<double>> DecisionFunction(const FeatureMatrix& x) const;
@@ -118,9 +128,16 @@ class OneClassSvm final : public AnomalyDetector {
 
  private:
   Result<std::vector<double>> Prepare(const FeatureMatrix& x) const;
+  // Fit, also giving the prepared training rows and their raw scores.
+  Status FitPrepared(const FeatureMatrix& x, std::vector<double>& points, std::vector<double>& raw);
+  void BuildDenseDecision();  // from svm_ once its support vectors are final
   // Raw scores (-decision) of prepared rows.
   std::vector<double> RawScores(const std::vector<double>& points, int64_t rows) const;
-  void LeaveOneOutShares(std::span<const double> point, double raw, std::span<double> shares) const;
+  // Leave-one-feature-out shares of the given prepared rows, written to their rows of
+  // `shares` (row-major, one value per feature).
+  void LeaveOneOutShares(const std::vector<double>& points, std::span<const int64_t> rows,
+                         std::span<double> shares) const;
+  void FillFlaggedShares(const std::vector<double>& points, AnomalyScores& scores) const;
 
   OneClassSvmOptions options_;
   bool fitted_ = false;
@@ -130,6 +147,7 @@ class OneClassSvm final : public AnomalyDetector {
   std::vector<double> medians_;        // training medians (scaled), for contributions
   double gamma_ = 0.0;
   std::unique_ptr<models_internal::SvmModel> svm_;
+  std::unique_ptr<models_internal::DenseDecision> dense_;  // svm_'s decision function
   ScoreCalibration calibration_;
 };
 
