@@ -357,7 +357,8 @@ TEST(EnsembleTest, SeedGoesToSeededKindsWithoutOne) {
   // The ensemble records the effective params: ecod gets no seed.
   auto model = MustCreate({{"members", TwoMembers()}, {"seed", 9}});
   ASSERT_TRUE(AsAnomalyDetector(model.get())->Fit(NormalData(50, 2, 16)).ok());
-  for (const auto& member : model->Describe()["members"]) {
+  const nlohmann::json described = model->Describe();  // the loop must not outlive it
+  for (const auto& member : described["members"]) {
     EXPECT_FALSE(member["params"].contains("seed")) << member.dump();
   }
 }
