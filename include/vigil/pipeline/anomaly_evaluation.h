@@ -209,7 +209,8 @@ struct DetectorResult {
   std::string kind;
   nlohmann::json params;
   bool ok = false;
-  std::string error;  // when !ok: the failure, e.g. "Unimplemented: model 'lof': not built yet"
+  // When !ok: the failure, e.g. "invalid argument: model 'lof': config key 'k': unknown".
+  std::string error;
   double roc_auc = 0.0;
   double pr_auc = 0.0;
   double precision_at_k = 0.0;
