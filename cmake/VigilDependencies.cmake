@@ -18,6 +18,9 @@ find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 # Anomaly detectors: nanoflann (kNN for lof/dbscan) and libsvm (ocsvm; Debian ships no CMake
 # config for it, so it is found by header and library).
 find_package(nanoflann REQUIRED)
+# Gradient boosting and random forests: XGBoost's C API (libxgboost-dev; Debian's CMake
+# config also names the `xgboost` CLI package's binary, so both are installed).
+find_package(xgboost REQUIRED)
 find_path(VIGIL_LIBSVM_INCLUDE_DIR svm.h PATH_SUFFIXES libsvm REQUIRED)
 find_library(VIGIL_LIBSVM_LIBRARY svm REQUIRED)
 # LibTorch (the neural family). On by default; -DVIGIL_WITH_TORCH=OFF builds without it.

@@ -57,6 +57,9 @@ void AddModelsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_cod
 void AddTrainCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddSchedulerCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddDetectCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddLabelsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddClassifyCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+void AddExplainCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 // `vigil detect fit` and `vigil detect scan`, added under the `detect` command
 // (detect_fit.cc, detect_scan.cc).
 void AddDetectFitCommand(CLI::App* detect, const GlobalOptions& globals, int* exit_code);

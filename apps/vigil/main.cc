@@ -61,6 +61,9 @@ int Run(int argc, char** argv) {
   AddTrainCommand(app, globals, &exit_code);
   AddSchedulerCommand(app, globals, &exit_code);
   AddDetectCommand(app, globals, &exit_code);
+  AddLabelsCommand(app, globals, &exit_code);
+  AddClassifyCommand(app, globals, &exit_code);
+  AddExplainCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -73,7 +76,7 @@ int Run(int argc, char** argv) {
   if (app.get_subcommands().empty()) {
     std::cerr << app.help()
               << "vigil: a command is required (ingest, data, simulate, features, models, train, "
-                 "scheduler, detect)\n";
+                 "scheduler, detect, labels, classify, explain)\n";
     return kExitUsage;
   }
   return exit_code;

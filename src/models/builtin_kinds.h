@@ -32,6 +32,13 @@ KindRegistration OneClassSvmKind();
 KindRegistration DbscanKind();
 KindRegistration EcodKind();
 KindRegistration EnsembleKind();
+// Supervised risk models (src/models/xgboost/xgboost_kinds.cc and beside each class).
+KindRegistration XGBoostKind();                // "xgboost" (classification)
+KindRegistration XGBoostRegressorKind();       // "xgboost_regressor"
+KindRegistration RandomForestKind();           // "random_forest" (XGBoost's forest mode)
+KindRegistration RandomForestRegressorKind();  // "random_forest_regressor"
+KindRegistration CalibratedKind();             // calibrated_classifier.cc
+KindRegistration MultiHorizonKind();           // multi_horizon.cc
 
 // Configuration parsing shared by the kinds. Every failure is InvalidArgument naming the
 // kind and the key ("model 'logistic': config key 'C': must be > 0").

@@ -130,6 +130,9 @@ Forecaster* AsForecaster(Model* model) {
                                                               : nullptr;
 }
 
+const ExplainableModel* AsExplainable(const Model* model) {
+  return dynamic_cast<const ExplainableModel*>(model);
+}
 const Classifier* AsClassifier(const Model* model) {
   return AsClassifier(const_cast<Model*>(model));  // the same object, handed back const
 }
@@ -190,7 +193,10 @@ class KindRegistry {
           models_internal::RobustZscoreKind(), models_internal::IsolationForestKind(),
           models_internal::ExtendedIsolationForestKind(), models_internal::LocalOutlierFactorKind(),
           models_internal::OneClassSvmKind(), models_internal::DbscanKind(),
-          models_internal::EcodKind(), models_internal::EnsembleKind()}) {
+          models_internal::EcodKind(), models_internal::EnsembleKind(),
+          models_internal::XGBoostKind(), models_internal::XGBoostRegressorKind(),
+          models_internal::RandomForestKind(), models_internal::RandomForestRegressorKind(),
+          models_internal::CalibratedKind(), models_internal::MultiHorizonKind()}) {
       kinds_.emplace(builtin.kind, KindEntry{builtin.task, std::move(builtin.factory)});
     }
   }

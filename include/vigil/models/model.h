@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -161,6 +162,46 @@ class Forecaster : public Model {
   virtual Status Fit(std::span<const double> series) = 0;
   virtual Result<ForecastPath> Forecast(int horizon, std::span<const double> levels) const = 0;
 };
+
+// Per-prediction attributions in the model's raw margin space (log-odds for binary
+// classifiers, per-class margins for multiclass, the prediction for regressors).
+// values[(row * outputs + k) * (features + 1) + j]: feature j's contribution to output k
+// of the row, with j == features the bias (the expected margin). Each row's contributions
+// to output k sum to RawMargin's value for (row, k) up to float rounding.
+struct Attributions {
+  std::vector<std::string> features;  // the model's feature names, in order (bias not listed)
+  int outputs = 1;                    // 1, or num_classes for multiclass
+  int64_t rows = 0;
+  std::vector<double> values;
+
+  size_t width() const { return features.size() + 1; }
+  double at(int64_t row, int output, size_t j) const {
+    return values[(static_cast<size_t>(row) * outputs + output) * width() + j];
+  }
+};
+
+// Global importance of each feature, by method name ("gain", "cover", "mean_abs_shap",
+// "permutation", ...), each a vector aligned with feature_names().
+struct FeatureImportance {
+  std::vector<std::string> features;
+  std::map<std::string, std::vector<double>> by_method;
+};
+
+// Models that explain their predictions exactly: tree ensembles (TreeSHAP) and linear
+// models (interventional linear SHAP, w_j * (x_j - mean_j)). Found with AsExplainable.
+class ExplainableModel {
+ public:
+  virtual ~ExplainableModel() = default;
+  // Raw margins: rows x outputs, row-major (see Attributions).
+  virtual Result<std::vector<double>> RawMargin(const FeatureMatrix& x) const = 0;
+  virtual Result<Attributions> Shap(const FeatureMatrix& x) const = 0;
+  // The importance the model knows by itself (tree: gain, cover; linear: |coefficient| *
+  // feature standard deviation). mean_abs_shap is added by the caller from Shap.
+  virtual Result<FeatureImportance> Importance() const = 0;
+};
+
+// The model's ExplainableModel side, or nullptr when it has none.
+const ExplainableModel* AsExplainable(const Model* model);
 
 // Downcasts by task (nullptr when the model is of another task).
 Classifier* AsClassifier(Model* model);

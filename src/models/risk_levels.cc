@@ -1,0 +1,2 @@
+// Placeholder: replaced by the helper that owns this file.
+

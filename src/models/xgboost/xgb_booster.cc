@@ -1,0 +1,1 @@
+// Placeholder: replaced by the helper that owns this file.
