@@ -9,6 +9,7 @@
 
 #include "models/builtin_kinds.h"
 #include "models/column_scaling.h"
+#include "models/linear_shap.h"
 #include "models/linear_weights.h"
 #include "vigil/core/text_file.h"
 
@@ -17,6 +18,7 @@ namespace {
 
 using models_internal::ColumnScaling;
 using models_internal::ConfigError;
+using models_internal::FeatureMoments;
 
 constexpr models_internal::LinearWeightsFormat kWeightsFormat{"vigil.logistic", 1};
 // Armijo sufficient-decrease constant and the smallest step tried by the line search
@@ -255,30 +257,56 @@ Status LogisticRegression::Fit(const FeatureMatrix& x, std::span<const int> labe
   iterations_ = solution.iterations;
   converged_ = solution.converged;
   objective_ = solution.objective;
+  // The explanation's baseline is the training distribution as given (sample weights),
+  // not the class-reweighted one the loss sees.
+  FeatureMoments moments = FeatureMoments::Of(x, weights);
+  feature_means_ = std::move(moments.mean);
+  feature_stds_ = std::move(moments.stddev);
   fitted_ = true;
   return Status::Ok();
 }
 
-Result<ProbabilityMatrix> LogisticRegression::PredictProba(const FeatureMatrix& x) const {
+Result<std::vector<double>> LogisticRegression::RawMargin(const FeatureMatrix& x) const {
   if (!fitted_) return FailedPrecondition("model 'logistic': not fitted");
   VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
   VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic'"));
-  ProbabilityMatrix out;
-  out.num_classes = 2;
-  out.values.resize(static_cast<size_t>(x.rows) * 2);
   // One matrix-vector product (Eigen vectorises it) for every row's margin.
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Map<const RowMajor> features(x.values.data(), x.rows,
                                             static_cast<Eigen::Index>(x.cols()));
   const Eigen::Map<const Eigen::VectorXd> weights(coefficients_.data(),
                                                   static_cast<Eigen::Index>(coefficients_.size()));
-  const Eigen::VectorXd margins = features * weights;
+  std::vector<double> margins(static_cast<size_t>(x.rows));
+  Eigen::Map<Eigen::VectorXd>(margins.data(), x.rows) = features * weights;
+  for (double& margin : margins) margin += intercept_;
+  return margins;
+}
+
+Result<ProbabilityMatrix> LogisticRegression::PredictProba(const FeatureMatrix& x) const {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<double> margins, RawMargin(x));
+  ProbabilityMatrix out;
+  out.num_classes = 2;
+  out.values.resize(static_cast<size_t>(x.rows) * 2);
   for (int64_t row = 0; row < x.rows; ++row) {
-    const double p1 = Sigmoid(margins(row) + intercept_);
+    const double p1 = Sigmoid(margins[row]);
     out.values[row * 2] = 1.0 - p1;  // as scikit-learn: the row sums to 1 exactly
     out.values[row * 2 + 1] = p1;
   }
   return out;
+}
+
+Result<Attributions> LogisticRegression::Shap(const FeatureMatrix& x) const {
+  if (!fitted_) return FailedPrecondition("model 'logistic': not fitted");
+  VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic'"));
+  return models_internal::LinearShap(kKind, feature_names_, coefficients_, intercept_,
+                                     {feature_means_, feature_stds_}, x);
+}
+
+Result<FeatureImportance> LogisticRegression::Importance() const {
+  if (!fitted_) return FailedPrecondition("model 'logistic': not fitted");
+  return models_internal::LinearImportance(feature_names_, coefficients_,
+                                           {feature_means_, feature_stds_});
 }
 
 Result<double> LogisticRegression::Objective(const FeatureMatrix& x, std::span<const int> labels,
@@ -307,15 +335,18 @@ nlohmann::json LogisticRegression::Describe() const {
 
 Status LogisticRegression::SaveWeights(const std::filesystem::path& dir) const {
   if (!fitted_) return FailedPrecondition("model 'logistic': not fitted, nothing to save");
-  return models_internal::SaveLinearWeights(
-      dir / kWeightsFile, kWeightsFormat, {feature_names_, coefficients_, intercept_},
-      {{"iterations", iterations_}, {"converged", converged_}, {"objective", objective_}});
+  nlohmann::json extra = {
+      {"iterations", iterations_}, {"converged", converged_}, {"objective", objective_}};
+  FeatureMoments{feature_means_, feature_stds_}.WriteTo(coefficients_.size(), extra);
+  return models_internal::SaveLinearWeights(dir / kWeightsFile, kWeightsFormat,
+                                            {feature_names_, coefficients_, intercept_}, extra);
 }
 
 Status LogisticRegression::LoadWeights(const std::filesystem::path& dir) {
   int iterations = 0;
   bool converged = false;
   double objective = 0;
+  FeatureMoments moments;
   VIGIL_ASSIGN_OR_RETURN(
       models_internal::LinearWeights weights,
       models_internal::LoadLinearWeights(dir / kWeightsFile, kWeightsFormat, options_.fit_intercept,
@@ -323,6 +354,8 @@ Status LogisticRegression::LoadWeights(const std::filesystem::path& dir) {
                                            iterations = doc.at("iterations").get<int>();
                                            converged = doc.at("converged").get<bool>();
                                            objective = doc.at("objective").get<double>();
+                                           moments = FeatureMoments::ReadFrom(
+                                               doc, doc.at("feature_names").size());
                                          }));
   feature_names_ = std::move(weights.feature_names);
   coefficients_ = std::move(weights.coefficients);
@@ -330,6 +363,8 @@ Status LogisticRegression::LoadWeights(const std::filesystem::path& dir) {
   iterations_ = iterations;
   converged_ = converged;
   objective_ = objective;
+  feature_means_ = std::move(moments.mean);
+  feature_stds_ = std::move(moments.stddev);
   fitted_ = true;
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 
 #include "models/builtin_kinds.h"
 #include "models/column_scaling.h"
+#include "models/linear_shap.h"
 #include "models/linear_weights.h"
 #include "vigil/core/text_file.h"
 
@@ -17,6 +18,7 @@ namespace {
 
 using models_internal::ColumnScaling;
 using models_internal::ConfigError;
+using models_internal::FeatureMoments;
 
 constexpr models_internal::LinearWeightsFormat kWeightsFormat{"vigil.ridge", 1};
 // With alpha = 0, a pivot of the Gram matrix below this fraction of its diagonal entry
@@ -203,6 +205,9 @@ Status RidgeRegression::Fit(const FeatureMatrix& x, std::span<const double> targ
                        solution.coefficients.data() + solution.coefficients.size());
   intercept_ = solution.intercept;
   if (options_.standardize) problem.scaling.FoldInto(&coefficients_, &intercept_);
+  FeatureMoments moments = FeatureMoments::Of(x, weights);
+  feature_means_ = std::move(moments.mean);
+  feature_stds_ = std::move(moments.stddev);
   fitted_ = true;
   return Status::Ok();
 }
@@ -220,6 +225,24 @@ Result<std::vector<double>> RidgeRegression::Predict(const FeatureMatrix& x) con
   std::vector<double> out(static_cast<size_t>(x.rows));
   Eigen::Map<Eigen::VectorXd>(out.data(), x.rows) = (features * weights).array() + intercept_;
   return out;
+}
+
+Result<std::vector<double>> RidgeRegression::RawMargin(const FeatureMatrix& x) const {
+  return Predict(x);
+}
+
+Result<Attributions> RidgeRegression::Shap(const FeatureMatrix& x) const {
+  if (!fitted_) return FailedPrecondition("model 'ridge': not fitted");
+  VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
+  VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ridge'"));
+  return models_internal::LinearShap(kKind, feature_names_, coefficients_, intercept_,
+                                     {feature_means_, feature_stds_}, x);
+}
+
+Result<FeatureImportance> RidgeRegression::Importance() const {
+  if (!fitted_) return FailedPrecondition("model 'ridge': not fitted");
+  return models_internal::LinearImportance(feature_names_, coefficients_,
+                                           {feature_means_, feature_stds_});
 }
 
 Result<double> RidgeRegression::Objective(const FeatureMatrix& x, std::span<const double> targets,
@@ -256,22 +279,29 @@ nlohmann::json RidgeRegression::Describe() const {
 
 Status RidgeRegression::SaveWeights(const std::filesystem::path& dir) const {
   if (!fitted_) return FailedPrecondition("model 'ridge': not fitted, nothing to save");
+  nlohmann::json extra = {{"objective", objective_}};
+  FeatureMoments{feature_means_, feature_stds_}.WriteTo(coefficients_.size(), extra);
   return models_internal::SaveLinearWeights(dir / kWeightsFile, kWeightsFormat,
-                                            {feature_names_, coefficients_, intercept_},
-                                            {{"objective", objective_}});
+                                            {feature_names_, coefficients_, intercept_}, extra);
 }
 
 Status RidgeRegression::LoadWeights(const std::filesystem::path& dir) {
   double objective = 0;
+  FeatureMoments moments;
   VIGIL_ASSIGN_OR_RETURN(
       models_internal::LinearWeights weights,
-      models_internal::LoadLinearWeights(
-          dir / kWeightsFile, kWeightsFormat, options_.fit_intercept,
-          [&](const nlohmann::json& doc) { objective = doc.at("objective").get<double>(); }));
+      models_internal::LoadLinearWeights(dir / kWeightsFile, kWeightsFormat, options_.fit_intercept,
+                                         [&](const nlohmann::json& doc) {
+                                           objective = doc.at("objective").get<double>();
+                                           moments = FeatureMoments::ReadFrom(
+                                               doc, doc.at("feature_names").size());
+                                         }));
   feature_names_ = std::move(weights.feature_names);
   coefficients_ = std::move(weights.coefficients);
   intercept_ = weights.intercept;
   objective_ = objective;
+  feature_means_ = std::move(moments.mean);
+  feature_stds_ = std::move(moments.stddev);
   fitted_ = true;
   return Status::Ok();
 }

@@ -239,5 +239,146 @@ TEST(LogisticRegressionTest, LoadWeightsErrorsNameTheFile) {
   EXPECT_FALSE(model.fitted());
 }
 
+// Exact linear SHAP (Lundberg & Lee 2017, section 5.1): contribution_j = w_j (x_j - mean_j),
+// bias b + sum_j w_j mean_j, means weighted by the sample weights.
+TEST(LogisticShapTest, ContributionsAreCoefficientTimesCentredFeature) {
+  FeatureMatrix x;
+  std::vector<int> y;
+  MakeData(200, 21, &x, &y);
+  std::vector<double> weights(x.rows);
+  for (int64_t row = 0; row < x.rows; ++row) weights[row] = 0.5 + (row % 4);
+  LogisticRegression model(LogisticRegressionOptions{.c = 2.0});
+  ASSERT_TRUE(model.Fit(x, y, weights).ok());
+  // Hand computation of the weighted means and population standard deviations.
+  double total = 0, mean[2] = {0, 0}, var[2] = {0, 0};
+  for (int64_t row = 0; row < x.rows; ++row) {
+    total += weights[row];
+    for (int col = 0; col < 2; ++col) mean[col] += weights[row] * x.at(row, col);
+  }
+  for (double& m : mean) m /= total;
+  for (int64_t row = 0; row < x.rows; ++row) {
+    for (int col = 0; col < 2; ++col) {
+      var[col] += weights[row] * (x.at(row, col) - mean[col]) * (x.at(row, col) - mean[col]);
+    }
+  }
+  for (int col = 0; col < 2; ++col) {
+    EXPECT_NEAR(model.feature_means()[col], mean[col], 1e-12);
+    EXPECT_NEAR(model.feature_stds()[col], std::sqrt(var[col] / total), 1e-12);
+  }
+  const ExplainableModel* explainable = AsExplainable(&model);
+  ASSERT_NE(explainable, nullptr);
+  Result<Attributions> shap = explainable->Shap(x);
+  Result<std::vector<double>> margin = explainable->RawMargin(x);
+  Result<ProbabilityMatrix> proba = model.PredictProba(x);
+  ASSERT_TRUE(shap.ok() && margin.ok() && proba.ok()) << shap.status().ToString();
+  EXPECT_EQ(shap->features, x.columns);
+  EXPECT_EQ(shap->outputs, 1);
+  EXPECT_EQ(shap->rows, x.rows);
+  ASSERT_EQ(shap->values.size(), static_cast<size_t>(x.rows) * 3);
+  const double w0 = model.coefficients()[0], w1 = model.coefficients()[1];
+  const double bias = model.intercept() + w0 * mean[0] + w1 * mean[1];
+  for (int64_t row = 0; row < x.rows; ++row) {
+    EXPECT_NEAR(shap->at(row, 0, 0), w0 * (x.at(row, 0) - mean[0]), 1e-12);
+    EXPECT_NEAR(shap->at(row, 0, 1), w1 * (x.at(row, 1) - mean[1]), 1e-12);
+    EXPECT_NEAR(shap->at(row, 0, 2), bias, 1e-12);
+    const double sum = shap->at(row, 0, 0) + shap->at(row, 0, 1) + shap->at(row, 0, 2);
+    EXPECT_NEAR(sum, (*margin)[row], 1e-12);  // additivity
+    EXPECT_NEAR((*margin)[row], w0 * x.at(row, 0) + w1 * x.at(row, 1) + model.intercept(), 1e-12);
+    EXPECT_NEAR(1.0 / (1.0 + std::exp(-(*margin)[row])), proba->at(row, 1), 1e-15);
+  }
+  Result<FeatureImportance> importance = explainable->Importance();
+  ASSERT_TRUE(importance.ok());
+  EXPECT_EQ(importance->features, x.columns);
+  EXPECT_EQ(importance->by_method.at("coefficient_abs"),
+            (std::vector<double>{std::abs(w0), std::abs(w1)}));
+  EXPECT_NEAR(importance->by_method.at("standardized")[0], std::abs(w0) * std::sqrt(var[0] / total),
+              1e-12);
+  EXPECT_NEAR(importance->by_method.at("standardized")[1], std::abs(w1) * std::sqrt(var[1] / total),
+              1e-12);
+}
+
+TEST(LogisticShapTest, HandComputedTinyCase) {
+  // Means (1 + 3) / 2 = 2 and (0 + 4) / 2 = 2; contributions w_j (x_j - 2).
+  FeatureMatrix x{{"a", "b"}, 2, {1, 0, 3, 4}};
+  LogisticRegression model;
+  ASSERT_TRUE(model.Fit(x, std::vector<int>{0, 1}).ok());
+  const double w0 = model.coefficients()[0], w1 = model.coefficients()[1];
+  Result<Attributions> shap = model.Shap(FeatureMatrix{{"a", "b"}, 1, {5, -1}});
+  ASSERT_TRUE(shap.ok());
+  EXPECT_DOUBLE_EQ(shap->at(0, 0, 0), w0 * 3);
+  EXPECT_DOUBLE_EQ(shap->at(0, 0, 1), w1 * -3);
+  EXPECT_DOUBLE_EQ(shap->at(0, 0, 2), model.intercept() + 2 * w0 + 2 * w1);
+}
+
+TEST(LogisticShapTest, SaveLoadKeepsExplainability) {
+  FeatureMatrix x;
+  std::vector<int> y;
+  MakeData(150, 22, &x, &y);
+  LogisticRegression model(LogisticRegressionOptions{.standardize = true});
+  ASSERT_TRUE(model.Fit(x, y).ok());
+  const auto dir = FreshDir("shap_roundtrip");
+  ASSERT_TRUE(model.SaveWeights(dir).ok());
+  LogisticRegression loaded(LogisticRegressionOptions{.standardize = true});
+  ASSERT_TRUE(loaded.LoadWeights(dir).ok());
+  EXPECT_EQ(loaded.feature_means(), model.feature_means());
+  EXPECT_EQ(loaded.feature_stds(), model.feature_stds());
+  Result<Attributions> a = model.Shap(x);
+  Result<Attributions> b = loaded.Shap(x);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->values, b->values);  // bit for bit
+  EXPECT_EQ(loaded.Importance()->by_method, model.Importance()->by_method);
+}
+
+TEST(LogisticShapTest, OldWeightsFileLoadsButCannotExplain) {
+  const auto dir = FreshDir("shap_old");
+  std::ofstream(dir / "logistic.json")
+      << R"({"format":"vigil.logistic","version":1,"feature_names":["a","b"],)"
+      << R"("coefficients":[0.5,-2],"intercept":0.25,"iterations":3,"converged":true,)"
+      << R"("objective":1.5})";
+  LogisticRegression model;
+  ASSERT_TRUE(model.LoadWeights(dir).ok());
+  const FeatureMatrix x{{"a", "b"}, 1, {2, 1}};
+  Result<std::vector<double>> margin = model.RawMargin(x);
+  ASSERT_TRUE(margin.ok());
+  EXPECT_DOUBLE_EQ((*margin)[0], 0.5 * 2 - 2 * 1 + 0.25);
+  Status shap = model.Shap(x).status();
+  EXPECT_EQ(shap.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(shap.message().find("refit to explain"), std::string::npos) << shap.ToString();
+  Result<FeatureImportance> importance = model.Importance();
+  ASSERT_TRUE(importance.ok());
+  EXPECT_EQ(importance->by_method.at("coefficient_abs"), (std::vector<double>{0.5, 2.0}));
+  EXPECT_EQ(importance->by_method.count("standardized"), 0u);
+  // Saving it again keeps it an old-style file (no invented means).
+  const auto resaved = FreshDir("shap_old_resaved");
+  ASSERT_TRUE(model.SaveWeights(resaved).ok());
+  LogisticRegression reloaded;
+  ASSERT_TRUE(reloaded.LoadWeights(resaved).ok());
+  EXPECT_EQ(reloaded.Shap(x).status().code(), StatusCode::kFailedPrecondition);
+
+  // Means of the wrong length are a corrupt file.
+  std::ofstream(dir / "logistic.json", std::ios::trunc)
+      << R"({"format":"vigil.logistic","version":1,"feature_names":["a","b"],)"
+      << R"("coefficients":[0.5,-2],"intercept":0.25,"iterations":3,"converged":true,)"
+      << R"("objective":1.5,"feature_means":[1],"feature_stds":[1,2]})";
+  Status bad = LogisticRegression().LoadWeights(dir);
+  EXPECT_EQ(bad.code(), StatusCode::kDataError);
+  EXPECT_NE(bad.message().find("logistic.json"), std::string::npos);
+}
+
+TEST(LogisticShapTest, ErrorsAsPrediction) {
+  LogisticRegression model;
+  const FeatureMatrix x{{"a", "b"}, 3, {1, 2, 3, 4, 5, 6}};
+  EXPECT_EQ(model.Shap(x).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(model.RawMargin(x).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(model.Importance().status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(model.Fit(x, std::vector<int>{0, 1, 0}).ok());
+  FeatureMatrix with_nan = x;
+  with_nan.values[1] = std::nan("");
+  EXPECT_EQ(model.Shap(with_nan).status().code(), StatusCode::kInvalidArgument);
+  FeatureMatrix renamed = x;
+  renamed.columns = {"b", "a"};
+  EXPECT_EQ(model.Shap(renamed).status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace vigil

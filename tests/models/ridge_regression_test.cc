@@ -428,5 +428,96 @@ TEST(RidgeRegressionTest, LoadWeightsErrorsNameTheFile) {
   EXPECT_EQ(*predicted, std::vector<double>{2.5});
 }
 
+// Exact linear SHAP for the regression baseline: contributions w_j (x_j - mean_j) with the
+// weighted training means, bias b + sum_j w_j mean_j, summing to the prediction.
+TEST(RidgeShapTest, AdditiveAndExact) {
+  FeatureMatrix x;
+  std::vector<double> y;
+  MakeData(120, 31, &x, &y);
+  std::vector<double> weights(x.rows);
+  for (int64_t row = 0; row < x.rows; ++row) weights[row] = row % 3 == 0 ? 0.0 : 1.0 + row % 5;
+  RidgeRegression model(RidgeRegressionOptions{.alpha = 0.5, .standardize = true});
+  ASSERT_TRUE(model.Fit(x, y, weights).ok());
+  std::vector<double> mean(3, 0.0);
+  double total = 0;
+  for (int64_t row = 0; row < x.rows; ++row) {
+    total += weights[row];
+    for (int col = 0; col < 3; ++col) mean[col] += weights[row] * x.at(row, col);
+  }
+  for (double& m : mean) m /= total;
+  const ExplainableModel* explainable = AsExplainable(&model);
+  ASSERT_NE(explainable, nullptr);
+  Result<Attributions> shap = explainable->Shap(x);
+  Result<std::vector<double>> margin = explainable->RawMargin(x);
+  Result<std::vector<double>> predicted = model.Predict(x);
+  ASSERT_TRUE(shap.ok() && margin.ok() && predicted.ok());
+  EXPECT_EQ(*margin, *predicted);
+  double bias = model.intercept();
+  for (int col = 0; col < 3; ++col) bias += model.coefficients()[col] * mean[col];
+  for (int64_t row = 0; row < x.rows; ++row) {
+    double sum = 0;
+    for (int col = 0; col < 3; ++col) {
+      EXPECT_NEAR(shap->at(row, 0, col), model.coefficients()[col] * (x.at(row, col) - mean[col]),
+                  1e-12);
+      sum += shap->at(row, 0, col);
+    }
+    EXPECT_NEAR(shap->at(row, 0, 3), bias, 1e-12);
+    EXPECT_NEAR(sum + shap->at(row, 0, 3), (*margin)[row], 1e-12);
+  }
+  // Averaged over the (weighted) training rows the contributions vanish: the bias is the
+  // expected prediction.
+  for (int col = 0; col < 3; ++col) {
+    double weighted = 0;
+    for (int64_t row = 0; row < x.rows; ++row) weighted += weights[row] * shap->at(row, 0, col);
+    EXPECT_NEAR(weighted / total, 0.0, 1e-12);
+  }
+  Result<FeatureImportance> importance = explainable->Importance();
+  ASSERT_TRUE(importance.ok());
+  for (int col = 0; col < 3; ++col) {
+    EXPECT_EQ(importance->by_method.at("coefficient_abs")[col],
+              std::abs(model.coefficients()[col]));
+    EXPECT_EQ(importance->by_method.at("standardized")[col],
+              std::abs(model.coefficients()[col]) * model.feature_stds()[col]);
+  }
+}
+
+TEST(RidgeShapTest, SaveLoadKeepsExplainabilityAndOldFilesCannotExplain) {
+  FeatureMatrix x;
+  std::vector<double> y;
+  MakeData(80, 32, &x, &y);
+  RidgeRegression model;
+  ASSERT_TRUE(model.Fit(x, y).ok());
+  const auto dir = FreshDir("shap_roundtrip");
+  ASSERT_TRUE(model.SaveWeights(dir).ok());
+  RidgeRegression loaded;
+  ASSERT_TRUE(loaded.LoadWeights(dir).ok());
+  Result<Attributions> a = model.Shap(x);
+  Result<Attributions> b = loaded.Shap(x);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->values, b->values);
+
+  std::ofstream(dir / "ridge.json", std::ios::trunc)
+      << R"({"format":"vigil.ridge","version":1,"feature_names":["a"],"coefficients":[2],)"
+      << R"("intercept":0.5,"objective":1})";
+  RidgeRegression old;
+  ASSERT_TRUE(old.LoadWeights(dir).ok());
+  const FeatureMatrix one{{"a"}, 1, {3.0}};
+  EXPECT_EQ(*old.RawMargin(one), std::vector<double>{6.5});
+  Status shap = old.Shap(one).status();
+  EXPECT_EQ(shap.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(shap.message().find("refit to explain"), std::string::npos);
+  EXPECT_EQ(old.Importance()->by_method.count("standardized"), 0u);
+}
+
+TEST(RidgeShapTest, InterceptOnlyModelExplainsItsBias) {
+  RidgeRegression model;
+  const FeatureMatrix none{{}, 3, {}};
+  ASSERT_TRUE(model.Fit(none, std::vector<double>{1, 2, 6}).ok());
+  Result<Attributions> shap = model.Shap(none);
+  ASSERT_TRUE(shap.ok()) << shap.status().ToString();
+  ASSERT_EQ(shap->values.size(), 3u);
+  for (double bias : shap->values) EXPECT_DOUBLE_EQ(bias, 3.0);
+}
+
 }  // namespace
 }  // namespace vigil

@@ -22,7 +22,16 @@
 //                   the scaling back into the coefficients, which stay on the raw scale;
 //                   the penalty then treats every feature alike (default false)
 // Inputs: labels in {0, 1}, both present; weights >= 0; NaN or infinite features are
-// InvalidArgument. Weights file: <dir>/logistic.json.
+// InvalidArgument. Weights file: <dir>/logistic.json (coefficients, intercept, solver
+// diagnostics, and the training feature means and standard deviations that Shap needs).
+//
+// Explainable (vigil::ExplainableModel): RawMargin is the log-odds w.x + b; Shap is exact
+// interventional linear SHAP, w_j (x_j - mean_j) with mean_j the training mean of feature
+// j weighted by the sample weights (not the class weights), bias b + sum_j w_j mean_j, so
+// each row sums to its log-odds. Importance: "coefficient_abs" |w_j| and "standardized"
+// |w_j| * std_j (the weighted population standard deviation). A weights file written
+// before the means were stored still loads and predicts; Shap then fails with
+// FailedPrecondition ("refit to explain") and Importance has only "coefficient_abs".
 // Thread-safety: as for every Model (const methods concurrent, Fit/LoadWeights exclusive).
 #pragma once
 
@@ -54,7 +63,7 @@ struct LogisticRegressionOptions {
   nlohmann::json ToJson() const;  // complete: every key, defaults included
 };
 
-class LogisticRegression final : public Classifier {
+class LogisticRegression final : public Classifier, public ExplainableModel {
  public:
   static constexpr std::string_view kKind = "logistic";
   static constexpr std::string_view kWeightsFile = "logistic.json";
@@ -75,6 +84,16 @@ class LogisticRegression final : public Classifier {
   // Column 1 is P(label 1). Fails if unfitted, on a column mismatch or on NaN features.
   Result<ProbabilityMatrix> PredictProba(const FeatureMatrix& x) const override;
   int num_classes() const override { return 2; }
+
+  // Log-odds per row (outputs = 1). Fails as PredictProba.
+  Result<std::vector<double>> RawMargin(const FeatureMatrix& x) const override;
+  // Fails as PredictProba, and with FailedPrecondition when the feature means are unknown.
+  Result<Attributions> Shap(const FeatureMatrix& x) const override;
+  // FailedPrecondition when unfitted.
+  Result<FeatureImportance> Importance() const override;
+  // The training feature means / standard deviations (empty when loaded from an old file).
+  const std::vector<double>& feature_means() const { return feature_means_; }
+  const std::vector<double>& feature_stds() const { return feature_stds_; }
 
   const std::vector<double>& coefficients() const { return coefficients_; }
   double intercept() const { return intercept_; }
@@ -97,6 +116,8 @@ class LogisticRegression final : public Classifier {
   int iterations_ = 0;
   bool converged_ = false;
   double objective_ = 0.0;
+  std::vector<double> feature_means_;  // empty when unknown
+  std::vector<double> feature_stds_;
 };
 
 }  // namespace vigil

@@ -27,7 +27,17 @@
 //                   Without an intercept, columns are scaled by their root mean square and
 //                   not centred (as for "logistic")
 // Inputs: finite features and targets; weights empty or one per row, finite and >= 0 with a
-// positive sum; NaN or infinite values are InvalidArgument. Weights file: <dir>/ridge.json.
+// positive sum; NaN or infinite values are InvalidArgument. Weights file: <dir>/ridge.json
+// (coefficients, intercept, objective, and the training feature means and standard
+// deviations that Shap needs).
+//
+// Explainable (vigil::ExplainableModel): RawMargin is the prediction w.x + b; Shap is exact
+// interventional linear SHAP, w_j (x_j - mean_j) with mean_j the weighted training mean of
+// feature j, bias b + sum_j w_j mean_j, so each row sums to its prediction. Importance:
+// "coefficient_abs" |w_j| and "standardized" |w_j| * std_j (weighted population standard
+// deviation). A weights file written before the means were stored still loads and
+// predicts; Shap then fails with FailedPrecondition ("refit to explain") and Importance
+// has only "coefficient_abs".
 // Thread-safety: as for every Model (const methods concurrent, Fit/LoadWeights exclusive).
 #pragma once
 
@@ -54,7 +64,7 @@ struct RidgeRegressionOptions {
   nlohmann::json ToJson() const;  // complete: every key, defaults included
 };
 
-class RidgeRegression final : public Regressor {
+class RidgeRegression final : public Regressor, public ExplainableModel {
  public:
   static constexpr std::string_view kKind = "ridge";
   static constexpr std::string_view kWeightsFile = "ridge.json";
@@ -81,6 +91,16 @@ class RidgeRegression final : public Regressor {
   // w.x + b per row. Fails if unfitted, on a column mismatch or on non-finite features.
   Result<std::vector<double>> Predict(const FeatureMatrix& x) const override;
 
+  // The prediction per row (outputs = 1); identical to Predict.
+  Result<std::vector<double>> RawMargin(const FeatureMatrix& x) const override;
+  // Fails as Predict, and with FailedPrecondition when the feature means are unknown.
+  Result<Attributions> Shap(const FeatureMatrix& x) const override;
+  // FailedPrecondition when unfitted.
+  Result<FeatureImportance> Importance() const override;
+  // The training feature means / standard deviations (empty when loaded from an old file).
+  const std::vector<double>& feature_means() const { return feature_means_; }
+  const std::vector<double>& feature_stds() const { return feature_stds_; }
+
   const std::vector<double>& coefficients() const { return coefficients_; }  // raw scale
   double intercept() const { return intercept_; }  // 0 without fit_intercept
   // The objective above at the fitted solution, on the training data. With standardize,
@@ -102,6 +122,8 @@ class RidgeRegression final : public Regressor {
   std::vector<double> coefficients_;
   double intercept_ = 0.0;
   double objective_ = 0.0;
+  std::vector<double> feature_means_;  // empty when unknown
+  std::vector<double> feature_stds_;
 };
 
 }  // namespace vigil

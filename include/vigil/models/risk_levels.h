@@ -7,8 +7,15 @@
 //
 // Confidence: the probability that the true event rate lies in the same level's band
 // [lower cutpoint, upper cutpoint), under a normal approximation N(p, p(1 - p) / n) with n
-// the evidence (held-out rows behind the probability). Evidence <= 0 (nothing known about
-// the probability's reliability) gives confidence 0; p at 0 or 1 with evidence > 0 gives 1.
+// the evidence (held-out rows behind the probability):
+//   Phi((upper - p) / sigma) - Phi((lower - p) / sigma),   sigma = sqrt(p (1 - p) / n).
+// The low band reaches down to -infinity and the critical band up to +infinity, so the
+// approximation's tail outside [0, 1] counts for the extreme level it sits next to (a rate
+// of 0.001 backed by 100 rows is confidently low). Evidence <= 0 or NaN (nothing known
+// about the probability's reliability) gives confidence 0; so does a probability outside
+// [0, 1] or NaN (whose level RiskLevelOf decides). p at 0 or 1 with evidence > 0 has
+// sigma = 0 and gives 1, as does infinite evidence.
+// Precondition: cutpoints.Validate() is ok.
 //
 // Thread-safety: pure functions.
 #pragma once
