@@ -9,12 +9,16 @@
 //   VIGIL_ASSIGN_OR_RETURN(std::vector<double> p, model->PredictHorizons(x));  // rows x H
 //
 // Config: {"horizons": ["5m", "15m", ...], "base": {"kind": K, "params": {...}},
-// "primary": "15m"} (primary: the horizon PredictProba answers; default the first).
+// "primary": "15m"}. horizons: durations (core/timestamp.h ParseDuration), distinct and
+// increasing, default ["5m", "15m", "30m", "1h"]; base: a binary classifier kind and its
+// params, shared by every horizon (default logistic); primary: the horizon PredictProba
+// answers (default the first). Config errors are InvalidArgument naming the key.
 // Fit(x, labels) fits every horizon's base on the same labels (useful only in tests); a
 // training job uses FitHorizons with one label vector per horizon. Explanations: one
 // output per horizon (Attributions.outputs = H, RawMargin rows x H), available when every
 // base explains itself. Importance: the mean over horizons of each method. Weights:
-// <dir>/multi_horizon.json and each base's files in <dir>/h<duration>/ (e.g. h5m/).
+// <dir>/multi_horizon.json and each base's files in <dir>/h<duration>/ (e.g. h5m/);
+// LoadWeights fails naming the file (DataError when corrupt) and leaves the model as it was.
 //
 // Thread-safety: const methods concurrent; Fit/LoadWeights exclusive.
 #pragma once
@@ -48,7 +52,9 @@ class MultiHorizonClassifier final : public Classifier, public ExplainableModel 
   };
 
   explicit MultiHorizonClassifier(Options options);
-  // Fitted binary classifiers of one kind and feature list, one per horizon (same order).
+  // Fitted binary classifiers of one kind, one config and one feature list, one per
+  // horizon (same order); InvalidArgument naming the horizon that differs. Primary: the
+  // first horizon.
   static Result<std::unique_ptr<MultiHorizonClassifier>> FromModels(
       std::vector<int64_t> horizons_ns, std::vector<std::unique_ptr<Model>> models);
 

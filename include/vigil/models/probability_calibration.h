@@ -19,8 +19,12 @@
 // order, into folds + 1 consecutive blocks; for k = 1..folds it fits the base on blocks
 // [0, k) (less the last gap_rows rows before block k) and predicts block k; the calibrator
 // is fitted on those pooled held-out predictions and the base is refitted on every row.
-// PredictProba = calibrator(base). The training job builds one directly from a fitted base
-// and a calibrator fitted on its walk-forward out-of-fold predictions (FromParts). Its
+// PredictProba = calibrator(base). Fit fails (InvalidArgument naming the fold) when a fold
+// has no training rows left before the gap or its base cannot be fitted (e.g. one class).
+// "method": "none" skips the folds (identity calibrator). The training job builds one
+// directly from a fitted base and a calibrator fitted on its walk-forward out-of-fold
+// predictions (FromParts; config() then records method and base, folds/gap_rows keep
+// their defaults and only matter for a refit). Its
 // ExplainableModel side is the base's: SHAP explains the base's raw margin (calibration is
 // a monotone map applied after it). Weights: <dir>/calibrated.json and the base's files in
 // <dir>/base/.
@@ -57,10 +61,13 @@ class ProbabilityCalibrator {
                                            std::span<const double> weights = {});
 
   CalibrationMethod method() const { return method_; }
+  // NaN stays NaN; other values are clipped to [0, 1] first.
   double Apply(double probability) const;
   std::vector<double> Apply(std::span<const double> probabilities) const;
   // How many held-out rows stand behind the calibrated value at `probability`: isotonic,
-  // the weight of the fitted block it falls in; Platt, every held-out row; identity, 0.
+  // the weight of the fitted block (run of equal fitted values) it falls in, the lighter of
+  // the two blocks when it is interpolated between two; Platt, every held-out row (their
+  // total weight); identity, 0. NaN gives 0.
   // Used as the evidence of a risk level's confidence (risk_levels.h).
   double Evidence(double probability) const;
 
@@ -82,16 +89,28 @@ class ProbabilityCalibrator {
 class CalibratedClassifier final : public Classifier, public ExplainableModel {
  public:
   static constexpr std::string_view kKind = "calibrated";
+  static constexpr std::string_view kWeightsFile = "calibrated.json";
+  static constexpr std::string_view kBaseDir = "base";
 
   struct Options {
-    std::string base_kind = "logistic";
-    nlohmann::json base_params = nlohmann::json::object();
+    std::string base_kind = "logistic";                     // a binary classifier kind
+    nlohmann::json base_params = nlohmann::json::object();  // its config
     CalibrationMethod method = CalibrationMethod::kIsotonic;
     int folds = 3;         // >= 1
-    int64_t gap_rows = 0;  // >= 0
+    int64_t gap_rows = 0;  // >= 0: rows dropped between a fold's training rows and its block
+    // Also builds the base once: an unknown kind, bad params or a kind that is not a
+    // binary classifier fail here (InvalidArgument naming the key).
     Status Validate() const;
+    // FromJson completes base_params with the base kind's defaults (its config()).
     static Result<Options> FromJson(const nlohmann::json& config);
     nlohmann::json ToJson() const;
+  };
+
+  // The held-out predictions Fit calibrates on: rows (ascending) and the uncalibrated
+  // P(label 1) of a base that was fitted only on earlier rows (blocks [0, k) less gap_rows).
+  struct HeldOutPredictions {
+    std::vector<int64_t> rows;
+    std::vector<double> probabilities;
   };
 
   explicit CalibratedClassifier(Options options);
@@ -111,6 +130,10 @@ class CalibratedClassifier final : public Classifier, public ExplainableModel {
              std::span<const double> weights = {}) override;
   Result<ProbabilityMatrix> PredictProba(const FeatureMatrix& x) const override;
   int num_classes() const override { return 2; }
+  // Step one of Fit, exposed so that callers and tests can see what the calibrator is
+  // fitted on. Needs rows >= folds + 1. Does not change the model.
+  Result<HeldOutPredictions> PredictHeldOut(const FeatureMatrix& x, std::span<const int> labels,
+                                            std::span<const double> weights = {}) const;
 
   // The base's explanation (FailedPrecondition when the base kind has none).
   Result<std::vector<double>> RawMargin(const FeatureMatrix& x) const override;
