@@ -104,6 +104,12 @@ struct LabelInputs {
   std::span<const double> pair_price;
 };
 
+// A named per-row quantity behind a label (Labels::details).
+struct LabelDetail {
+  std::string name;
+  std::vector<double> values;
+};
+
 struct Labels {
   std::vector<double> values;  // one per row; NaN where incomplete or an input is unusable
   LabelWindows windows;        // complete[i] == false where the horizon ran past the data
@@ -112,6 +118,13 @@ struct Labels {
   // the horizon) or the label is NaN. And each row's liquidation price.
   std::vector<double> time_to_event_ns;
   std::vector<double> liquidation_price;
+  // The quantities a label was decided on, one value per row (NaN where undefined):
+  //   kCrash        forward_return (log(close[end] / close[i])), threshold
+  //                 (-crash_k * sigma_i * sqrt(end - i)); NaN where the label is NaN
+  //   kProtocolRisk drawdown, volatility; NaN where the label is NaN
+  //   kOpportunity  spread_bps at row i (wherever both prices are usable), cost_bps
+  // Empty for the other kinds.
+  std::vector<LabelDetail> details;
 };
 
 // Labels of rows with timestamps `ts` (non-decreasing) and prices `price` (same size), for
