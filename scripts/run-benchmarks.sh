@@ -5,6 +5,7 @@
 #   scripts/run-benchmarks.sh BUILD_DIR models    # only models + registry vs scikit-learn
 #   scripts/run-benchmarks.sh BUILD_DIR training  # only one training job vs pandas + scikit-learn
 #   scripts/run-benchmarks.sh BUILD_DIR anomaly   # only the anomaly detectors vs scikit-learn
+#   scripts/run-benchmarks.sh BUILD_DIR supervised  # only xgboost / random_forest vs python3-xgboost
 set -euo pipefail
 build=${1:-build}
 only=${2:-all}
@@ -79,6 +80,28 @@ run_anomaly() {
   run_compared density density_benchmark sklearn_density.py "lof and ocsvm"
 }
 
+# Supervised risk models: xgboost and random_forest prediction (one row, 1,000-row batches)
+# and training against python3-xgboost and scikit-learn, then Vigil's training overhead over
+# the bare XGBoost C API on the same rows (issue 6 target: under 20%).
+run_supervised() {
+  run_compared supervised xgboost_benchmark xgboost_reference.py \
+    "xgboost and random_forest prediction and training"
+  echo "== supervised: Vigil training overhead over the bare XGBoost C API (target < 20%)"
+  /usr/bin/python3 - "$out/supervised.json" <<'PY' | tee "$out/supervised_overhead.txt"
+import json, sys
+runs = {r["run_name"].split("/repeats:")[0]: r for r in json.load(open(sys.argv[1]))["benchmarks"]
+        if r.get("aggregate_name") == "min"}
+bare = runs["xgboost_train_50k_x30_capi"]["real_time"]
+for case, what in (("xgboost_train_50k_x30", "CreateModel + Fit"),
+                   ("xgboost_train_50k_x30_fitmodel", "vigil::FitModel (training job)")):
+    print(f"{what:32} {100 * (runs[case]['real_time'] / bare - 1):+6.1f}% over the C API")
+for case in ("xgboost_predict_one_row", "random_forest_predict_one_row"):
+    print(f"{case:32} per-call median {runs[case]['median_us']:.1f} us (target < 20 us)")
+batch = runs["xgboost_predict_1000_rows"]["items_per_second"]
+print(f"{'xgboost_predict_1000_rows':32} {batch:,.0f} rows/s (target >= 1,000,000)")
+PY
+}
+
 if [[ $only == models ]]; then
   print_machine
   run_models
@@ -91,8 +114,12 @@ elif [[ $only == anomaly ]]; then
   print_machine
   run_anomaly
   exit 0
+elif [[ $only == supervised ]]; then
+  print_machine
+  run_supervised
+  exit 0
 elif [[ $only != all ]]; then
-  echo "run-benchmarks: unknown section '$only' (all, models, training, anomaly)" >&2
+  echo "run-benchmarks: unknown section '$only' (all, models, training, anomaly, supervised)" >&2
   exit 2
 fi
 
@@ -182,3 +209,4 @@ t_pandas=$(awk '{print $(NF-1)}' "$out/ta_pandas.txt")
 run_models
 run_training
 run_anomaly
+run_supervised
