@@ -5,6 +5,7 @@
 // exactly {"name", "version", "metrics", "promoted"}. `scheduler run` runs the retraining
 // scheduler (scheduler.h) in the foreground until interrupted (SIGINT / SIGTERM) or, with
 // --max-runs, until that many jobs have finished.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -33,7 +34,8 @@ Result<TrainingResult> TrainOnce(const GlobalOptions& globals, const TrainingCon
 std::string MetricLine(const Manifest& manifest) {
   std::string line;
   for (const auto& [name, value] : manifest.metrics.items()) {
-    if (name == "folds" || name == "test_rows") continue;
+    // Per-horizon metrics ("pr_auc@5m") get their own line.
+    if (name == "folds" || name == "test_rows" || name.find('@') != std::string::npos) continue;
     char text[64];
     std::snprintf(text, sizeof(text), "%s %.4f", name.c_str(), value.get<double>());
     line += (line.empty() ? "" : "  ") + std::string(text);
@@ -41,18 +43,61 @@ std::string MetricLine(const Manifest& manifest) {
   return line;
 }
 
+// What the risk stages found, one line each (search, calibration, fallback).
+void PrintRiskStages(const TrainingResult& result) {
+  const nlohmann::json& details = result.manifest.details;
+  if (details.contains("search")) {
+    const nlohmann::json& search = details["search"];
+    std::cout << "  search (" << search["method"].get<std::string>() << ", "
+              << search["trials"].size() << " trials on " << search["folds"]
+              << " walk-forward folds): best " << search["metric"].get<std::string>() << " "
+              << search["best"]["score"].dump() << " with " << search["best"]["params"].dump()
+              << "\n";
+  }
+  if (details.contains("calibration")) {
+    std::cout << "  calibration: " << details["calibration"]["method"].get<std::string>() << " on "
+              << details["calibration"]["fitted_on_rows"] << " out-of-fold rows\n";
+  }
+  if (result.fallback_manifest) {
+    std::cout << "  fallback " << result.fallback_manifest->name << " v"
+              << result.fallback_manifest->version << " (" << result.fallback_manifest->kind << ")"
+              << (result.fallback_promoted ? " promoted" : " not promoted") << ": serves as "
+              << result.fallback_reference << "\n";
+  }
+}
+
 void PrintResult(const TrainingResult& result, const TrainingConfig& config) {
   const Manifest& m = result.manifest;
+  const std::string task = m.details.value("task", std::string(TaskName(m.task)));
   std::cout << "training job " << result.job_id << ": " << m.name << " v" << m.version << " ("
             << m.kind << ") on " << m.training_data.rows << " rows, "
             << m.training_data.from.ToIso() << " to " << m.training_data.to.ToIso() << ", "
-            << result.folds << " folds\n";
+            << result.folds << " folds, task " << task << "\n";
   std::cout << "  validation (out of fold): " << MetricLine(m) << "\n";
+  // Per-horizon values in horizon order (the metrics map sorts "15m" before "5m").
+  std::vector<std::pair<int64_t, std::string>> by_horizon;
+  for (const auto& [name, value] : m.metrics.items()) {
+    if (name.rfind(result.gate.metric + "@", 0) != 0) continue;
+    const std::string horizon = name.substr(result.gate.metric.size() + 1);
+    char text[64];
+    std::snprintf(text, sizeof(text), "%s %.4f", horizon.c_str(), value.get<double>());
+    Result<int64_t> ns = ParseDuration(horizon);
+    by_horizon.emplace_back(ns.ok() ? *ns : 0, text);
+  }
+  std::sort(by_horizon.begin(), by_horizon.end());
+  std::string per_horizon;
+  for (const auto& [ns, text] : by_horizon) {
+    per_horizon += (per_horizon.empty() ? "" : "  ") + text;
+  }
+  if (!per_horizon.empty()) {
+    std::cout << "  " << result.gate.metric << " by horizon: " << per_horizon << "\n";
+  }
   if (result.promoted) {
     std::cout << "  promoted to " << config.promotion.alias << ": " << result.gate.reason << "\n";
   } else {
     std::cout << "  not promoted: " << result.gate.reason << "\n";
   }
+  PrintRiskStages(result);
   if (!result.purged_versions.empty()) {
     std::cout << "  purged " << result.purged_versions.size() << " old version(s)\n";
   }

@@ -3,13 +3,14 @@
 #include <cmath>
 
 #include "vigil/models/metrics.h"
+#include "vigil/models/multi_horizon.h"
+#include "vigil/pipeline/risk_training.h"
 #include "vigil/pipeline/training_job.h"
 
 namespace vigil {
 namespace {
 
 FeatureMatrix SelectRows(const FeatureMatrix& x, std::span<const int64_t> rows) {
-  if (rows.empty()) return x;
   FeatureMatrix out;
   out.columns = x.columns;
   out.rows = static_cast<int64_t>(rows.size());
@@ -21,28 +22,26 @@ FeatureMatrix SelectRows(const FeatureMatrix& x, std::span<const int64_t> rows) 
   return out;
 }
 
-template <typename T>
-std::vector<T> SelectValues(const std::vector<T>& values, std::span<const int64_t> rows) {
-  if (rows.empty()) return values;
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (int64_t row : rows) out.push_back(values[row]);
-  return out;
-}
-
-// A model's outputs on some rows, in the form its metrics need.
-struct Predictions {
-  std::vector<double> values;  // probabilities (rows x classes), predictions, or raw scores
-  std::vector<double> scores;  // anomaly: 0-100
-  std::vector<bool> flags;     // anomaly
-  int num_classes = 0;         // classification
-};
-
-Result<Predictions> Predict(const Model& model, const FeatureMatrix& x) {
-  Predictions out;
-  if (const Classifier* classifier = AsClassifier(&model)) {
+// A model's outputs on `rows`, in the form its metrics need.
+Result<FoldPredictions> Predict(const Model& model, const TrainingSet& set,
+                                std::span<const int64_t> rows) {
+  const FeatureMatrix x = SelectRows(set.x, rows);
+  FoldPredictions out;
+  out.rows.assign(rows.begin(), rows.end());
+  if (set.multi_horizon()) {
+    const auto* multi = dynamic_cast<const MultiHorizonClassifier*>(&model);
+    if (multi == nullptr || multi->horizons_ns() != set.horizons_ns) {
+      return FailedPrecondition(
+          "a multi-horizon set is scored by a multi_horizon model of the "
+          "same horizons, not a '" +
+          std::string(model.kind()) + "' model");
+    }
+    VIGIL_ASSIGN_OR_RETURN(out.values, multi->PredictHorizons(x));
+    out.width = static_cast<int>(set.horizons_ns.size());
+    out.per_horizon = true;
+  } else if (const Classifier* classifier = AsClassifier(&model)) {
     VIGIL_ASSIGN_OR_RETURN(ProbabilityMatrix probs, classifier->PredictProba(x));
-    out.num_classes = probs.num_classes;
+    out.width = probs.num_classes;
     out.values = std::move(probs.values);
   } else if (const Regressor* regressor = AsRegressor(&model)) {
     VIGIL_ASSIGN_OR_RETURN(out.values, regressor->Predict(x));
@@ -64,24 +63,14 @@ void AddIfDefined(std::map<std::string, double>& metrics, const std::string& nam
   if (value.ok() && std::isfinite(*value)) metrics[name] = *value;
 }
 
-void ClassificationMetrics(const std::vector<int>& labels, const Predictions& predicted,
-                           std::map<std::string, double>& metrics) {
-  const int k = predicted.num_classes;
+void BinaryMetrics(std::span<const int> labels, std::span<const double> positive,
+                   std::map<std::string, double>& metrics) {
   int64_t correct = 0;
   for (size_t row = 0; row < labels.size(); ++row) {
-    int best = 0;
-    for (int c = 1; c < k; ++c) {
-      if (predicted.values[row * k + c] > predicted.values[row * k + best]) best = c;
-    }
-    correct += best == labels[row] ? 1 : 0;
+    // The most probable class, class 0 on a tie (as for the multiclass case).
+    correct += (positive[row] > 0.5 ? 1 : 0) == labels[row] ? 1 : 0;
   }
   metrics["accuracy"] = static_cast<double>(correct) / static_cast<double>(labels.size());
-  if (k != 2) {
-    AddIfDefined(metrics, "log_loss", MulticlassLogLoss(labels, predicted.values, k));
-    return;
-  }
-  std::vector<double> positive(labels.size());
-  for (size_t row = 0; row < labels.size(); ++row) positive[row] = predicted.values[row * 2 + 1];
   AddIfDefined(metrics, "roc_auc", RocAuc(labels, positive));
   AddIfDefined(metrics, "pr_auc", AveragePrecision(labels, positive));
   AddIfDefined(metrics, "log_loss", LogLoss(labels, positive));
@@ -94,8 +83,45 @@ void ClassificationMetrics(const std::vector<int>& labels, const Predictions& pr
   }
 }
 
+void ClassificationMetrics(const std::vector<int>& labels, const FoldPredictions& predicted,
+                           std::map<std::string, double>& metrics) {
+  const int k = predicted.width;
+  if (k == 2) {
+    BinaryMetrics(labels, PositiveProbabilities(predicted, 0), metrics);
+    return;
+  }
+  int64_t correct = 0;
+  for (size_t row = 0; row < labels.size(); ++row) {
+    int best = 0;
+    for (int c = 1; c < k; ++c) {
+      if (predicted.values[row * k + c] > predicted.values[row * k + best]) best = c;
+    }
+    correct += best == labels[row] ? 1 : 0;
+  }
+  metrics["accuracy"] = static_cast<double>(correct) / static_cast<double>(labels.size());
+  AddIfDefined(metrics, "log_loss", MulticlassLogLoss(labels, predicted.values, k));
+}
+
+// Per horizon "<metric>@<h>", and the plain name the mean over the horizons defining it.
+void MultiHorizonMetrics(const TrainingSet& set, const FoldPredictions& predicted,
+                         std::map<std::string, double>& metrics) {
+  std::map<std::string, std::pair<double, int>> sums;
+  for (int k = 0; k < NumOutputs(set); ++k) {
+    std::map<std::string, double> horizon;
+    BinaryMetrics(OutputLabels(set, k, predicted.rows), PositiveProbabilities(predicted, k),
+                  horizon);
+    const std::string suffix = "@" + FormatDuration(set.horizons_ns[k]);
+    for (const auto& [name, value] : horizon) {
+      metrics[name + suffix] = value;
+      sums[name].first += value;
+      sums[name].second += 1;
+    }
+  }
+  for (const auto& [name, sum] : sums) metrics[name] = sum.first / sum.second;
+}
+
 void AnomalyMetrics(const TrainingConfig& config, const std::vector<int>& labels,
-                    const Predictions& predicted, std::map<std::string, double>& metrics) {
+                    const FoldPredictions& predicted, std::map<std::string, double>& metrics) {
   double flagged = 0;
   double score_sum = 0;
   for (size_t row = 0; row < predicted.flags.size(); ++row) {
@@ -110,13 +136,18 @@ void AnomalyMetrics(const TrainingConfig& config, const std::vector<int>& labels
   AddIfDefined(metrics, "pr_auc", AveragePrecision(labels, predicted.values));
 }
 
-std::map<std::string, double> MetricsOf(const TrainingConfig& config,
-                                        const std::vector<double>& labels,
-                                        const Predictions& predicted) {
+std::map<std::string, double> MetricsOf(const TrainingConfig& config, const TrainingSet& set,
+                                        const FoldPredictions& predicted) {
   std::map<std::string, double> metrics;
-  if (labels.empty()) return metrics;
-  std::vector<int> classes(labels.size());
-  for (size_t i = 0; i < labels.size(); ++i) classes[i] = static_cast<int>(labels[i]);
+  if (predicted.rows.empty()) return metrics;
+  if (set.multi_horizon()) {
+    MultiHorizonMetrics(set, predicted, metrics);
+    return metrics;
+  }
+  std::vector<double> labels;
+  labels.reserve(predicted.rows.size());
+  for (int64_t row : predicted.rows) labels.push_back(set.labels[row]);
+  const std::vector<int> classes(labels.begin(), labels.end());
   switch (config.task) {
     case Task::kClassification:
       ClassificationMetrics(classes, predicted, metrics);
@@ -135,14 +166,22 @@ std::map<std::string, double> MetricsOf(const TrainingConfig& config,
   return metrics;
 }
 
-void Append(Predictions& pooled, const Predictions& part) {
-  pooled.num_classes = part.num_classes;
-  pooled.values.insert(pooled.values.end(), part.values.begin(), part.values.end());
-  pooled.scores.insert(pooled.scores.end(), part.scores.begin(), part.scores.end());
-  pooled.flags.insert(pooled.flags.end(), part.flags.begin(), part.flags.end());
+FoldPredictions Pool(std::span<const FoldPredictions> parts) {
+  FoldPredictions pooled;
+  for (const FoldPredictions& part : parts) {
+    pooled.width = part.width;
+    pooled.per_horizon = part.per_horizon;
+    pooled.rows.insert(pooled.rows.end(), part.rows.begin(), part.rows.end());
+    pooled.values.insert(pooled.values.end(), part.values.begin(), part.values.end());
+    pooled.scores.insert(pooled.scores.end(), part.scores.begin(), part.scores.end());
+    pooled.flags.insert(pooled.flags.end(), part.flags.begin(), part.flags.end());
+  }
+  return pooled;
 }
 
-Result<std::vector<Fold>> Split(const TrainingConfig& config, const TrainingSet& set) {
+}  // namespace
+
+Result<std::vector<Fold>> ValidationFolds(const TrainingConfig& config, const TrainingSet& set) {
   if (config.validation.method == ValidationMethod::kPurgedKFold) {
     return PurgedKFoldSplit(config.validation.purged_kfold, set.windows);
   }
@@ -159,71 +198,54 @@ Result<std::vector<Fold>> Split(const TrainingConfig& config, const TrainingSet&
   return WalkForwardTimeSplit(wf, set.windows);
 }
 
-}  // namespace
-
 Result<std::unique_ptr<Model>> FitModel(const TrainingConfig& config, const TrainingSet& set,
-                                        std::span<const int64_t> rows) {
-  nlohmann::json params = config.model_params;
-  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, CreateModel(config.model_kind, params));
-  // Kinds with a seed take the job's unless the params set one.
-  if (model->config().contains("seed") && !params.contains("seed")) {
-    params["seed"] = config.seed;
-    VIGIL_ASSIGN_OR_RETURN(model, CreateModel(config.model_kind, params));
-  }
-  // All rows (the final fit) are used in place rather than copied.
-  const FeatureMatrix selected = rows.empty() ? FeatureMatrix{} : SelectRows(set.x, rows);
-  const std::vector<double> selected_labels =
-      rows.empty() ? std::vector<double>{} : SelectValues(set.labels, rows);
-  const FeatureMatrix& x = rows.empty() ? set.x : selected;
-  const std::vector<double>& labels = rows.empty() ? set.labels : selected_labels;
-  if (Classifier* classifier = AsClassifier(model.get())) {
-    std::vector<int> classes(labels.size());
-    for (size_t i = 0; i < labels.size(); ++i) classes[i] = static_cast<int>(labels[i]);
-    VIGIL_RETURN_IF_ERROR(classifier->Fit(x, classes));
-  } else if (Regressor* regressor = AsRegressor(model.get())) {
-    VIGIL_RETURN_IF_ERROR(regressor->Fit(x, labels));
-  } else if (AnomalyDetector* detector = AsAnomalyDetector(model.get())) {
-    VIGIL_RETURN_IF_ERROR(detector->Fit(x));
-  } else {
-    return InvalidArgument("model kind '" + config.model_kind +
-                           "' cannot be trained by a training job (forecasters are fitted by "
-                           "vigil forecast)");
-  }
-  return model;
+                                        std::span<const int64_t> rows, FitReport* report) {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Model>> models,
+                         FitOutputModels(config, set, rows, report));
+  return AssembleModel(set, std::move(models), {});
 }
 
 Result<std::map<std::string, double>> ScoreModel(const Model& model, const TrainingConfig& config,
                                                  const TrainingSet& set,
                                                  std::span<const int64_t> rows) {
-  VIGIL_ASSIGN_OR_RETURN(Predictions predicted, Predict(model, SelectRows(set.x, rows)));
-  return MetricsOf(config, SelectValues(set.labels, rows), predicted);
+  VIGIL_ASSIGN_OR_RETURN(FoldPredictions predicted, Predict(model, set, rows));
+  return MetricsOf(config, set, predicted);
 }
 
-Result<Evaluation> Evaluate(const TrainingConfig& config, const TrainingSet& set) {
+std::map<std::string, double> PooledMetrics(const TrainingConfig& config, const TrainingSet& set,
+                                            std::span<const FoldPredictions> predictions) {
+  return MetricsOf(config, set, Pool(predictions));
+}
+
+Result<Evaluation> EvaluateOnFolds(const TrainingConfig& config, const TrainingSet& set,
+                                   std::vector<Fold> folds) {
   Evaluation evaluation;
-  VIGIL_ASSIGN_OR_RETURN(evaluation.folds, Split(config, set));
-  Predictions pooled;
-  std::vector<double> pooled_labels;
-  Predictions last_predicted;
-  std::vector<double> last_labels;
+  evaluation.folds = std::move(folds);
   for (size_t f = 0; f < evaluation.folds.size(); ++f) {
     const Fold& fold = evaluation.folds[f];
     if (fold.train.empty() || fold.test.empty()) continue;
     Result<std::unique_ptr<Model>> model = FitModel(config, set, fold.train);
     if (!model.ok()) return model.status().WithContext("fold " + std::to_string(f + 1));
-    VIGIL_ASSIGN_OR_RETURN(last_predicted, Predict(**model, SelectRows(set.x, fold.test)));
-    last_labels = SelectValues(set.labels, fold.test);
-    Append(pooled, last_predicted);
-    pooled_labels.insert(pooled_labels.end(), last_labels.begin(), last_labels.end());
+    Result<FoldPredictions> predicted = Predict(**model, set, fold.test);
+    if (!predicted.ok()) return predicted.status().WithContext("fold " + std::to_string(f + 1));
+    evaluation.fold_metrics.push_back(MetricsOf(config, set, *predicted));
+    evaluation.predictions.push_back(std::move(*predicted));
     evaluation.gate_rows = fold.test;
+    evaluation.last_fold_model = std::shared_ptr<const Model>(std::move(*model));
   }
-  // Only the last fold's window gates promotion, so only its metrics are computed.
-  evaluation.gate_metrics = MetricsOf(config, last_labels, last_predicted);
-  if (pooled_labels.empty()) return FailedPrecondition("validation produced no test rows");
-  evaluation.metrics = MetricsOf(config, pooled_labels, pooled);
+  if (evaluation.predictions.empty()) return FailedPrecondition("validation produced no test rows");
+  // Only the last fold's window gates promotion.
+  evaluation.gate_metrics = evaluation.fold_metrics.back();
+  const FoldPredictions pooled = Pool(evaluation.predictions);
+  evaluation.metrics = MetricsOf(config, set, pooled);
   evaluation.metrics["folds"] = static_cast<double>(evaluation.folds.size());
-  evaluation.metrics["test_rows"] = static_cast<double>(pooled_labels.size());
+  evaluation.metrics["test_rows"] = static_cast<double>(pooled.rows.size());
   return evaluation;
+}
+
+Result<Evaluation> Evaluate(const TrainingConfig& config, const TrainingSet& set) {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<Fold> folds, ValidationFolds(config, set));
+  return EvaluateOnFolds(config, set, std::move(folds));
 }
 
 }  // namespace vigil

@@ -2,6 +2,8 @@
 // same (most recent) validation window. The rules are in training_job.h.
 #include <cstdio>
 
+#include "vigil/models/multi_horizon.h"
+#include "vigil/pipeline/risk_training.h"
 #include "vigil/pipeline/training_job.h"
 
 namespace vigil {
@@ -28,6 +30,22 @@ GateDecision CompareWithProduction(const TrainingConfig& config, const TrainingS
     return Decided(decision, false,
                    who + " is a " + std::string(TaskName(production.manifest.task)) +
                        " model; not comparable, promote by hand");
+  }
+  const std::string production_task = production.manifest.details.value("task", "");
+  const nlohmann::json candidate_task = ConfigDetails(config)["task"];
+  if (!production_task.empty() && production_task != candidate_task.get<std::string>()) {
+    return Decided(decision, false,
+                   who + " is a " + production_task + " model, the candidate a " +
+                       candidate_task.get<std::string>() +
+                       " model; not comparable, promote by hand");
+  }
+  const auto* multi = dynamic_cast<const MultiHorizonClassifier*>(production.model.get());
+  if ((multi != nullptr) != set.multi_horizon() ||
+      (multi != nullptr && multi->horizons_ns() != set.horizons_ns)) {
+    return Decided(decision, false,
+                   who +
+                       " predicts other horizons than the candidate; not comparable, promote "
+                       "by hand");
   }
   const Status same_features =
       CheckFeatures(production.manifest, config.features.SpecHashHex(), set.x.columns);

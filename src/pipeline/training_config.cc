@@ -1,7 +1,11 @@
 #include "vigil/pipeline/training_config.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "pipeline/yaml_fields.h"
 #include "vigil/core/text_file.h"
+#include "vigil/models/risk_levels.h"
 #include "vigil/registry/registry.h"
 
 namespace vigil {
@@ -34,13 +38,27 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
   return text;
 }
 
+// Tree kinds name their classifier; a regression task trains the regressor of the family.
+std::string KindForTask(const std::string& kind, Task task) {
+  if (task == Task::kRegression && (kind == "xgboost" || kind == "random_forest")) {
+    return kind + "_regressor";
+  }
+  return kind;
+}
+
+// The model kind's complete configuration (defaults filled in), or the factory's error.
+Result<nlohmann::json> KindConfig(const std::string& kind, const nlohmann::json& params) {
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Model> probe, CreateModel(kind, params));
+  return probe->config();
+}
+
 Status ParseModel(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
   const YAML::Node model = root["model"];
   if (!model.IsDefined()) return src.Error(root, "model", "missing (e.g. {kind: logistic})");
   VIGIL_RETURN_IF_ERROR(src.CheckKeys(model, "model.", {"kind", "params"}));
   VIGIL_ASSIGN_OR_RETURN(auto kind, src.String(model, "kind", "model."));
   if (!kind) return src.Error(model, "model.kind", "missing");
-  config.model_kind = *kind;
+  config.model_kind = KindForTask(*kind, config.task);
   if (model["params"].IsDefined() && !model["params"].IsNull()) {
     if (!model["params"].IsMap())
       return src.Error(model["params"], "model.params", "expected a map");
@@ -103,6 +121,151 @@ Status ParseFeatures(const YamlSource& src, const YAML::Node& root,
   return Status::Ok();
 }
 
+// The label kind a risk task implies.
+LabelKind RiskLabelKind(RiskTask task) {
+  switch (task) {
+    case RiskTask::kLiquidation:
+      return LabelKind::kLiquidation;
+    case RiskTask::kCrash:
+      return LabelKind::kCrash;
+    case RiskTask::kProtocolRisk:
+      return LabelKind::kProtocolRisk;
+    case RiskTask::kOpportunity:
+      return LabelKind::kOpportunity;
+    case RiskTask::kDirection:
+    case RiskTask::kNone:
+      break;
+  }
+  return LabelKind::kDirection;
+}
+
+// The label keys each kind reads, besides kind / horizon / horizon_bars / field.
+std::set<std::string> LabelKeys(LabelKind kind) {
+  std::set<std::string> keys = {"kind", "horizon", "horizon_bars", "field"};
+  std::vector<std::string> extra;
+  switch (kind) {
+    case LabelKind::kNone:
+    case LabelKind::kForwardReturn:
+      break;
+    case LabelKind::kDirection:
+      extra = {"threshold", "horizons"};
+      break;
+    case LabelKind::kLiquidation:
+      extra = {"leverage", "side", "maintenance_margin", "horizons"};
+      break;
+    case LabelKind::kCrash:
+      extra = {"k", "vol_window", "horizons"};
+      break;
+    case LabelKind::kProtocolRisk:
+      extra = {"drawdown_medium", "drawdown_high", "volatility_medium", "volatility_high"};
+      break;
+    case LabelKind::kOpportunity:
+      extra = {"pair",         "fee_bps",      "slippage_bps", "gas_usd",
+               "notional_usd", "persist_rows", "horizons"};
+      break;
+  }
+  keys.insert(extra.begin(), extra.end());
+  if (kind == LabelKind::kForwardReturn) keys.insert("threshold");  // accepted, unused
+  return keys;
+}
+
+// The label's kind: from label.kind, or implied by a risk task (which label.kind may only
+// repeat, except direction's forward_return, which turns the task into a regression).
+Status ParseLabelKindKey(const YamlSource& src, const YAML::Node& label, TrainingConfig& config) {
+  VIGIL_ASSIGN_OR_RETURN(auto kind, src.String(label, "kind", "label."));
+  if (config.risk_task == RiskTask::kNone) {
+    if (!kind) return src.Error(label, "label.kind", "missing");
+    Result<LabelKind> parsed = ParseLabelKind(*kind);
+    if (!parsed.ok()) return src.Error(label["kind"], "label.kind", parsed.status().message());
+    config.label.kind = *parsed;
+    return Status::Ok();
+  }
+  const LabelKind implied = RiskLabelKind(config.risk_task);
+  config.label.kind = implied;
+  if (!kind || *kind == LabelKindName(implied)) return Status::Ok();
+  if (config.risk_task == RiskTask::kDirection && *kind == "forward_return") {
+    config.label.kind = LabelKind::kForwardReturn;
+    config.task = Task::kRegression;
+    return Status::Ok();
+  }
+  const std::string task(RiskTaskName(config.risk_task));
+  return src.Error(label["kind"], "label.kind",
+                   "task " + task + " takes " + std::string(LabelKindName(implied)) + " labels" +
+                       (config.risk_task == RiskTask::kDirection ? " (or forward_return)" : "") +
+                       ", not '" + *kind + "'");
+}
+
+// label.horizons: several durations, increasing. One horizon is a plain `horizon`.
+Status ParseHorizons(const YamlSource& src, const YAML::Node& label, TrainingConfig& config) {
+  if (!label["horizons"].IsDefined()) return Status::Ok();
+  VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> texts,
+                         src.StringList(label, "horizons", "label."));
+  const YAML::Node node = label["horizons"];
+  if (texts.empty()) return src.Error(node, "label.horizons", "name at least one duration");
+  if (label["horizon"].IsDefined() || label["horizon_bars"].IsDefined()) {
+    return src.Error(node, "label.horizons", "give horizons or horizon, not both");
+  }
+  std::vector<int64_t> horizons;
+  for (const std::string& text : texts) {
+    Result<int64_t> nanos = ParseDuration(text);
+    if (!nanos.ok() || *nanos <= 0) {
+      return src.Error(node, "label.horizons", "'" + text + "' is not a duration like 5m or 1h");
+    }
+    if (!horizons.empty() && *nanos <= horizons.back()) {
+      return src.Error(node, "label.horizons", "must be distinct and increasing");
+    }
+    horizons.push_back(*nanos);
+  }
+  config.label.horizon_ns = horizons.back();
+  if (horizons.size() >= 2) config.horizons_ns = std::move(horizons);
+  return Status::Ok();
+}
+
+// The kind-specific parameters (labels.h documents each).
+Status ParseLabelParams(const YamlSource& src, const YAML::Node& label, TrainingConfig& config) {
+  LabelOptions& options = config.label;
+  const std::string p = "label.";
+  const auto number = [&](const char* key, double& out) -> Status {
+    VIGIL_ASSIGN_OR_RETURN(auto value, src.Double(label, key, p));
+    if (value) out = *value;
+    return Status::Ok();
+  };
+  const auto integer = [&](const char* key, int64_t& out) -> Status {
+    VIGIL_ASSIGN_OR_RETURN(auto value, src.Int(label, key, p));
+    if (value) out = *value;
+    return Status::Ok();
+  };
+  VIGIL_RETURN_IF_ERROR(number("threshold", options.threshold));
+  VIGIL_RETURN_IF_ERROR(number("leverage", options.leverage));
+  VIGIL_RETURN_IF_ERROR(number("maintenance_margin", options.maintenance_margin));
+  VIGIL_RETURN_IF_ERROR(number("k", options.crash_k));
+  VIGIL_RETURN_IF_ERROR(integer("vol_window", options.vol_window));
+  VIGIL_RETURN_IF_ERROR(number("drawdown_medium", options.drawdown_medium));
+  VIGIL_RETURN_IF_ERROR(number("drawdown_high", options.drawdown_high));
+  VIGIL_RETURN_IF_ERROR(number("volatility_medium", options.volatility_medium));
+  VIGIL_RETURN_IF_ERROR(number("volatility_high", options.volatility_high));
+  VIGIL_RETURN_IF_ERROR(number("fee_bps", options.fee_bps));
+  VIGIL_RETURN_IF_ERROR(number("slippage_bps", options.slippage_bps));
+  VIGIL_RETURN_IF_ERROR(number("gas_usd", options.gas_usd));
+  VIGIL_RETURN_IF_ERROR(number("notional_usd", options.notional_usd));
+  VIGIL_RETURN_IF_ERROR(integer("persist_rows", options.persist_rows));
+  VIGIL_ASSIGN_OR_RETURN(auto side, src.String(label, "side", p));
+  if (side) {
+    Result<PositionSide> parsed = ParsePositionSide(*side);
+    if (!parsed.ok()) return src.Error(label["side"], "label.side", parsed.status().message());
+    options.side = *parsed;
+  }
+  VIGIL_ASSIGN_OR_RETURN(auto pair, src.String(label, "pair", p));
+  if (options.kind == LabelKind::kOpportunity) {
+    if (!pair) return src.Error(label, "label.pair", "missing (the other venue's venue:symbol)");
+    if (pair->find(':') == std::string::npos) {
+      return src.Error(label["pair"], "label.pair", "'" + *pair + "' is not venue:symbol");
+    }
+    config.pair_instrument = *pair;
+  }
+  return Status::Ok();
+}
+
 Status ParseLabel(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
   const YAML::Node label = root["label"];
   if (!label.IsDefined() || label.IsNull()) {
@@ -110,28 +273,25 @@ Status ParseLabel(const YamlSource& src, const YAML::Node& root, TrainingConfig&
     config.label.kind = LabelKind::kNone;
     return Status::Ok();
   }
-  VIGIL_RETURN_IF_ERROR(
-      src.CheckKeys(label, "label.", {"kind", "horizon", "horizon_bars", "threshold", "field"}));
-  VIGIL_ASSIGN_OR_RETURN(auto kind, src.String(label, "kind", "label."));
-  if (!kind) return src.Error(label, "label.kind", "missing");
-  Result<LabelKind> parsed = ParseLabelKind(*kind);
-  if (!parsed.ok()) return src.Error(label["kind"], "label.kind", parsed.status().message());
-  config.label.kind = *parsed;
+  if (!label.IsMap()) return src.Error(label, "label", "expected a map");
+  VIGIL_RETURN_IF_ERROR(ParseLabelKindKey(src, label, config));
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(label, "label.", LabelKeys(config.label.kind)));
+  if (config.label.kind == LabelKind::kProtocolRisk) config.label.field = "tvl";
   VIGIL_ASSIGN_OR_RETURN(auto horizon, src.Duration(label, "horizon", "label."));
   VIGIL_ASSIGN_OR_RETURN(auto bars, src.Int(label, "horizon_bars", "label."));
-  VIGIL_ASSIGN_OR_RETURN(auto threshold, src.Double(label, "threshold", "label."));
   VIGIL_ASSIGN_OR_RETURN(auto field, src.String(label, "field", "label."));
   config.label.horizon_ns = horizon.value_or(0);
   config.label.horizon_bars = bars.value_or(0);
-  config.label.threshold = threshold.value_or(0.0);
   if (field) config.label.field = *field;
+  VIGIL_RETURN_IF_ERROR(ParseHorizons(src, label, config));
+  VIGIL_RETURN_IF_ERROR(ParseLabelParams(src, label, config));
   const Status valid = config.label.Validate();
   if (!valid.ok()) return src.Error(label, "label", valid.message());
   return Status::Ok();
 }
 
-Status ParseWalkForward(const YamlSource& src, const YAML::Node& node, ValidationConfig& out) {
-  const std::string p = "validation.";
+Status ParseWalkForward(const YamlSource& src, const YAML::Node& node, ValidationConfig& out,
+                        const std::string& p = "validation.") {
   VIGIL_ASSIGN_OR_RETURN(auto window, src.String(node, "window", p));
   if (window && *window != "expanding" && *window != "sliding") {
     return src.Error(node["window"], p + "window", "expected expanding or sliding");
@@ -151,7 +311,7 @@ Status ParseWalkForward(const YamlSource& src, const YAML::Node& node, Validatio
   wf.gap_ns = gap.value_or(0);
   wf.max_folds = folds.value_or(0);
   const Status valid = wf.Validate();
-  if (!valid.ok()) return src.Error(node, "validation", valid.message());
+  if (!valid.ok()) return src.Error(node, p.substr(0, p.size() - 1), valid.message());
   return Status::Ok();
 }
 
@@ -188,6 +348,7 @@ Status ParseValidation(const YamlSource& src, const YAML::Node& root, TrainingCo
 Status ParsePromotion(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
   PromotionConfig& promotion = config.promotion;
   if (config.task == Task::kRegression) promotion.metric = "rmse";
+  if (config.num_classes() > 2) promotion.metric = "log_loss";  // ROC-AUC is binary here
   if (config.label.kind == LabelKind::kNone) promotion.metric = "none";
   const YAML::Node node = root["promotion"];
   if (!node.IsDefined() || node.IsNull()) return Status::Ok();
@@ -216,21 +377,30 @@ Status ParsePromotion(const YamlSource& src, const YAML::Node& root, TrainingCon
 }
 
 Status ParseTop(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
-  VIGIL_RETURN_IF_ERROR(src.CheckKeys(root, "",
-                                      {"name", "task", "model", "seed", "data", "features", "label",
-                                       "validation", "promotion", "retention"}));
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(
+      root, "",
+      {"name", "task", "model", "seed", "data", "features", "label", "validation", "promotion",
+       "retention", "imbalance", "calibration", "risk_levels", "search", "fallback"}));
   VIGIL_ASSIGN_OR_RETURN(auto name, src.String(root, "name"));
   if (!name) return src.Error(root, "name", "missing (the model name)");
   const Status valid_name = ValidateModelName(*name);
   if (!valid_name.ok()) return src.Error(root["name"], "name", valid_name.message());
   config.name = *name;
+  constexpr const char* kTasks =
+      "classification, regression, anomaly, liquidation, crash, direction, protocol_risk or "
+      "opportunity";
   VIGIL_ASSIGN_OR_RETURN(auto task, src.String(root, "task"));
-  if (!task) return src.Error(root, "task", "missing (classification, regression or anomaly)");
+  if (!task) return src.Error(root, "task", std::string("missing (") + kTasks + ")");
+  Result<RiskTask> risk = ParseRiskTask(*task);
   Result<Task> parsed = ParseTask(*task);
-  if (!parsed.ok() || *parsed == Task::kForecast) {
-    return src.Error(root["task"], "task", "expected classification, regression or anomaly");
+  if (risk.ok()) {
+    config.risk_task = *risk;
+    config.task = Task::kClassification;  // direction with forward_return labels: regression
+  } else if (parsed.ok() && *parsed != Task::kForecast) {
+    config.task = *parsed;
+  } else {
+    return src.Error(root["task"], "task", std::string("expected ") + kTasks);
   }
-  config.task = *parsed;
   VIGIL_ASSIGN_OR_RETURN(auto seed, src.Int(root, "seed"));
   if (seed && *seed < 0) return src.Error(root["seed"], "seed", "must be >= 0");
   config.seed = static_cast<uint64_t>(seed.value_or(0));
@@ -244,7 +414,268 @@ Status ParseTop(const YamlSource& src, const YAML::Node& root, TrainingConfig& c
   return Status::Ok();
 }
 
+Status ParseImbalance(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
+  const YAML::Node node = root["imbalance"];
+  if (!node.IsDefined() || node.IsNull()) return Status::Ok();
+  const std::string p = "imbalance.";
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(node, p, {"method", "k_neighbors", "sampling_ratio"}));
+  VIGIL_ASSIGN_OR_RETURN(auto method, src.String(node, "method", p));
+  VIGIL_ASSIGN_OR_RETURN(auto k, src.Int(node, "k_neighbors", p));
+  VIGIL_ASSIGN_OR_RETURN(auto ratio, src.Double(node, "sampling_ratio", p));
+  ImbalanceConfig& out = config.imbalance;
+  bool known = !method;
+  for (ImbalanceMethod m : {ImbalanceMethod::kNone, ImbalanceMethod::kClassWeight,
+                            ImbalanceMethod::kScalePosWeight, ImbalanceMethod::kSmote}) {
+    if (method && *method == ImbalanceMethodName(m)) {
+      out.method = m;
+      known = true;
+    }
+  }
+  if (!known) {
+    return src.Error(node["method"], p + "method",
+                     "expected none, class_weight, scale_pos_weight or smote");
+  }
+  if ((k || ratio) && out.method != ImbalanceMethod::kSmote) {
+    return src.Error(node, p + (k ? "k_neighbors" : "sampling_ratio"), "applies to smote only");
+  }
+  out.k_neighbors = static_cast<int>(k.value_or(5));
+  out.sampling_ratio = ratio.value_or(1.0);
+  if (out.k_neighbors < 1) return src.Error(node["k_neighbors"], p + "k_neighbors", "must be >= 1");
+  if (!(out.sampling_ratio > 0 && out.sampling_ratio <= 1)) {
+    return src.Error(node["sampling_ratio"], p + "sampling_ratio", "must be in (0, 1]");
+  }
+  if (out.method != ImbalanceMethod::kNone && config.task != Task::kClassification) {
+    return src.Error(node, p + "method", "applies to classification tasks only");
+  }
+  if (out.method == ImbalanceMethod::kScalePosWeight) {
+    if (config.num_classes() != 2) {
+      return src.Error(node["method"], p + "method", "scale_pos_weight needs a binary label");
+    }
+    Result<nlohmann::json> kind_config = KindConfig(config.model_kind, config.model_params);
+    if (kind_config.ok() && !kind_config->contains("scale_pos_weight")) {
+      return src.Error(node["method"], p + "method",
+                       "model kind '" + config.model_kind +
+                           "' has no scale_pos_weight (xgboost and random_forest do); use "
+                           "class_weight");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseCalibration(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
+  const YAML::Node node = root["calibration"];
+  if (!node.IsDefined() || node.IsNull()) return Status::Ok();
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(node, "calibration.", {"method"}));
+  VIGIL_ASSIGN_OR_RETURN(auto method, src.String(node, "method", "calibration."));
+  if (!method) return src.Error(node, "calibration.method", "missing (none, platt or isotonic)");
+  Result<CalibrationMethod> parsed = ParseCalibrationMethod(*method);
+  if (!parsed.ok()) {
+    return src.Error(node["method"], "calibration.method", "expected none, platt or isotonic");
+  }
+  config.calibration.method = *parsed;
+  if (*parsed != CalibrationMethod::kNone && config.num_classes() != 2) {
+    return src.Error(node["method"], "calibration.method",
+                     "calibrates binary classifiers only (this task is " +
+                         std::string(TaskName(config.task)) +
+                         (config.num_classes() > 2 ? ", multiclass" : "") + ")");
+  }
+  return Status::Ok();
+}
+
+Status ParseRiskLevels(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
+  const YAML::Node node = root["risk_levels"];
+  if (!node.IsDefined() || node.IsNull()) return Status::Ok();
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(node, "risk_levels.", {"medium", "high", "critical"}));
+  nlohmann::json cutpoints = nlohmann::json::object();
+  for (const char* key : {"medium", "high", "critical"}) {
+    VIGIL_ASSIGN_OR_RETURN(auto value, src.Double(node, key, "risk_levels."));
+    if (value) cutpoints[key] = *value;
+  }
+  Result<RiskCutpoints> parsed = RiskCutpointsFromJson(cutpoints);
+  if (!parsed.ok()) return src.Error(node, "risk_levels", parsed.status().message());
+  if (config.num_classes() != 2) {
+    return src.Error(node, "risk_levels", "maps a binary classifier's probability to levels");
+  }
+  config.has_risk_levels = true;
+  config.risk_levels = *parsed;
+  return Status::Ok();
+}
+
+// One entry of search.params: a list of values or a {min, max, log, integer} range.
+Result<SearchParam> ParseSearchParam(const YamlSource& src, const std::string& name,
+                                     const YAML::Node& node) {
+  const std::string key = "search.params." + name;
+  SearchParam param;
+  param.name = name;
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) {
+      if (!item.IsScalar()) return src.Error(item, key, "expected a list of values");
+      param.values.push_back(YamlToJson(item));
+    }
+    if (param.values.empty()) return src.Error(node, key, "name at least one value");
+    return param;
+  }
+  if (!node.IsMap()) return src.Error(node, key, "expected a list of values or {min, max}");
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(node, key + ".", {"min", "max", "log", "integer"}));
+  VIGIL_ASSIGN_OR_RETURN(auto min, src.Double(node, "min", key + "."));
+  VIGIL_ASSIGN_OR_RETURN(auto max, src.Double(node, "max", key + "."));
+  VIGIL_ASSIGN_OR_RETURN(auto log, src.Bool(node, "log", key + "."));
+  VIGIL_ASSIGN_OR_RETURN(auto integer, src.Bool(node, "integer", key + "."));
+  if (!min || !max) return src.Error(node, key, "a range needs min and max");
+  if (!(*min < *max)) return src.Error(node, key, "min must be below max");
+  if (log.value_or(false) && *min <= 0) return src.Error(node, key, "a log range needs min > 0");
+  param.is_range = true;
+  param.min = *min;
+  param.max = *max;
+  param.log = log.value_or(false);
+  param.integer = integer.value_or(false);
+  return param;
+}
+
+Status ParseSearchValidation(const YamlSource& src, const YAML::Node& node, SearchConfig& search) {
+  const YAML::Node validation = node["validation"];
+  if (!validation.IsDefined() || validation.IsNull()) return Status::Ok();
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(validation, "search.validation.",
+                                      {"window", "train", "test", "step", "gap", "max_folds"}));
+  ValidationConfig parsed;
+  VIGIL_RETURN_IF_ERROR(ParseWalkForward(src, validation, parsed, "search.validation."));
+  search.has_validation = true;
+  search.validation = parsed.walk_forward;
+  return Status::Ok();
+}
+
+Status ParseSearch(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
+  const YAML::Node node = root["search"];
+  if (!node.IsDefined() || node.IsNull()) return Status::Ok();
+  const std::string p = "search.";
+  VIGIL_RETURN_IF_ERROR(
+      src.CheckKeys(node, p, {"method", "metric", "trials", "seed", "params", "validation"}));
+  SearchConfig& search = config.search;
+  VIGIL_ASSIGN_OR_RETURN(auto method, src.String(node, "method", p));
+  if (!method || (*method != "grid" && *method != "random")) {
+    return src.Error(method ? node["method"] : node, p + "method", "expected grid or random");
+  }
+  search.method = *method == "grid" ? SearchMethod::kGrid : SearchMethod::kRandom;
+  VIGIL_ASSIGN_OR_RETURN(auto metric, src.String(node, "metric", p));
+  VIGIL_ASSIGN_OR_RETURN(auto trials, src.Int(node, "trials", p));
+  VIGIL_ASSIGN_OR_RETURN(auto seed, src.Int(node, "seed", p));
+  if (metric) search.metric = *metric;
+  if (trials && *trials < 1) return src.Error(node["trials"], p + "trials", "must be >= 1");
+  if (trials && search.method == SearchMethod::kGrid) {
+    return src.Error(node["trials"], p + "trials", "applies to random search only");
+  }
+  if (seed && *seed < 0) return src.Error(node["seed"], p + "seed", "must be >= 0");
+  search.trials = static_cast<int>(trials.value_or(20));
+  search.seed = seed ? static_cast<uint64_t>(*seed) : config.seed;
+  const YAML::Node params = node["params"];
+  if (!params.IsDefined() || !params.IsMap() || params.size() == 0) {
+    return src.Error(params.IsDefined() ? params : node, p + "params",
+                     "expected a map of parameter: [values] or {min, max}");
+  }
+  const Result<nlohmann::json> kind_config = KindConfig(config.model_kind, config.model_params);
+  for (const auto& item : params) {
+    const std::string name = item.first.Scalar();
+    if (kind_config.ok() && !kind_config->contains(name)) {
+      return src.Error(item.first, p + "params." + name,
+                       "not a parameter of model kind '" + config.model_kind + "'");
+    }
+    VIGIL_ASSIGN_OR_RETURN(SearchParam param, ParseSearchParam(src, name, item.second));
+    if (param.is_range && search.method == SearchMethod::kGrid) {
+      return src.Error(item.second, p + "params." + name,
+                       "grid search takes lists of values, not ranges (use method: random)");
+    }
+    search.params.push_back(std::move(param));
+  }
+  VIGIL_RETURN_IF_ERROR(ParseSearchValidation(src, node, search));
+  const std::string chosen = config.search_metric();
+  if (!HigherIsBetter(chosen).ok()) {
+    return src.Error(node["metric"], p + "metric", "unknown metric '" + chosen + "'");
+  }
+  return Status::Ok();
+}
+
+Status ParseFallback(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
+  const YAML::Node node = root["fallback"];
+  if (!node.IsDefined() || node.IsNull()) return Status::Ok();
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(node, "fallback.", {"kind", "params"}));
+  VIGIL_ASSIGN_OR_RETURN(auto kind, src.String(node, "kind", "fallback."));
+  if (!kind) return src.Error(node, "fallback.kind", "missing (e.g. logistic)");
+  config.fallback.kind = KindForTask(*kind, config.task);
+  if (node["params"].IsDefined() && !node["params"].IsNull()) {
+    if (!node["params"].IsMap())
+      return src.Error(node["params"], "fallback.params", "expected a map");
+    config.fallback.params = YamlToJson(node["params"]);
+  }
+  bool known = false;
+  for (const auto& [name, task] : ModelKinds()) {
+    if (name != config.fallback.kind) continue;
+    known = true;
+    if (task != config.task) {
+      return src.Error(node["kind"], "fallback.kind",
+                       "'" + name + "' is a " + std::string(TaskName(task)) +
+                           " model but task is " + std::string(TaskName(config.task)));
+    }
+  }
+  if (!known) return src.Error(node["kind"], "fallback.kind", "unknown kind '" + *kind + "'");
+  Result<std::unique_ptr<Model>> probe = CreateModel(config.fallback.kind, config.fallback.params);
+  if (!probe.ok()) return src.Error(node, "fallback.params", probe.status().message());
+  const Status valid_name = ValidateModelName(config.fallback_name());
+  if (!valid_name.ok()) return src.Error(node, "fallback", valid_name.message());
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string_view RiskTaskName(RiskTask task) {
+  switch (task) {
+    case RiskTask::kNone:
+      return "";
+    case RiskTask::kLiquidation:
+      return "liquidation";
+    case RiskTask::kCrash:
+      return "crash";
+    case RiskTask::kDirection:
+      return "direction";
+    case RiskTask::kProtocolRisk:
+      return "protocol_risk";
+    case RiskTask::kOpportunity:
+      return "opportunity";
+  }
+  return "";
+}
+
+Result<RiskTask> ParseRiskTask(std::string_view text) {
+  for (RiskTask task : {RiskTask::kLiquidation, RiskTask::kCrash, RiskTask::kDirection,
+                        RiskTask::kProtocolRisk, RiskTask::kOpportunity}) {
+    if (text == RiskTaskName(task)) return task;
+  }
+  return InvalidArgument("unknown risk task '" + std::string(text) + "'");
+}
+
+std::string_view ImbalanceMethodName(ImbalanceMethod method) {
+  switch (method) {
+    case ImbalanceMethod::kNone:
+      return "none";
+    case ImbalanceMethod::kClassWeight:
+      return "class_weight";
+    case ImbalanceMethod::kScalePosWeight:
+      return "scale_pos_weight";
+    case ImbalanceMethod::kSmote:
+      return "smote";
+  }
+  return "none";
+}
+
+int TrainingConfig::num_classes() const {
+  if (task != Task::kClassification) return 0;
+  return label.kind == LabelKind::kProtocolRisk ? 3 : 2;
+}
+
+std::string TrainingConfig::search_metric() const {
+  if (!search.metric.empty()) return search.metric;
+  if (task == Task::kRegression) return "rmse";
+  return num_classes() > 2 ? "log_loss" : "pr_auc";
+}
 
 Result<bool> HigherIsBetter(std::string_view metric) {
   for (std::string_view m : {"roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy"}) {
@@ -260,9 +691,20 @@ Status TrainingConfig::Validate() const {
   VIGIL_RETURN_IF_ERROR(ValidateModelName(name));
   if (instruments.empty()) return InvalidArgument("data.instruments: name at least one");
   VIGIL_RETURN_IF_ERROR(label.Validate());
-  const bool classification_label = label.kind == LabelKind::kDirection;
+  const bool classification_label =
+      label.kind == LabelKind::kDirection || label.kind == LabelKind::kLiquidation ||
+      label.kind == LabelKind::kCrash || label.kind == LabelKind::kProtocolRisk ||
+      label.kind == LabelKind::kOpportunity;
   if (task == Task::kClassification && !classification_label) {
-    return InvalidArgument("label.kind: classification needs a class label (direction)");
+    return InvalidArgument(
+        "label.kind: classification needs a class label (direction, liquidation, crash, "
+        "protocol_risk or opportunity)");
+  }
+  if (label.kind == LabelKind::kOpportunity && pair_instrument.empty()) {
+    return InvalidArgument("label.pair: opportunity labels need the other venue's instrument");
+  }
+  if (multi_horizon() && (num_classes() != 2 || label.horizon_ns != horizons_ns.back())) {
+    return InvalidArgument("label.horizons: several horizons need a binary label");
   }
   if (task == Task::kRegression && label.kind != LabelKind::kForwardReturn) {
     return InvalidArgument("label.kind: regression needs a numeric label (forward_return)");
@@ -284,6 +726,26 @@ Status TrainingConfig::Validate() const {
     if (label.kind == LabelKind::kNone) {
       return InvalidArgument("promotion.metric: needs a label; use none for unlabeled detectors");
     }
+    if (num_classes() > 2 && promotion.metric != "log_loss" && promotion.metric != "accuracy") {
+      return InvalidArgument(
+          "promotion.metric: a multiclass model is scored by log_loss or "
+          "accuracy, not " +
+          promotion.metric);
+    }
+  }
+  if (search.method != SearchMethod::kNone) {
+    const std::string metric = search_metric();
+    VIGIL_RETURN_IF_ERROR(HigherIsBetter(metric).status().WithContext("search.metric"));
+    const bool regression_metric = metric == "mae" || metric == "rmse" || metric == "mape";
+    if ((task == Task::kRegression) != regression_metric ||
+        (num_classes() > 2 && metric != "log_loss" && metric != "accuracy")) {
+      return InvalidArgument("search.metric: " + metric + " does not apply to this task");
+    }
+    if (validation.method == ValidationMethod::kPurgedKFold && !search.has_validation) {
+      return InvalidArgument(
+          "search: hyperparameters are searched on walk-forward folds only; with "
+          "validation.method purged_kfold give search.validation: {train: ..., test: ...}");
+    }
   }
   return Status::Ok();
 }
@@ -295,12 +757,17 @@ Result<TrainingConfig> ParseTrainingConfig(std::string_view yaml_text, std::stri
   config.text = std::string(yaml_text);
   VIGIL_ASSIGN_OR_RETURN(YAML::Node root, ParseYamlMap(config.text, src));
   VIGIL_RETURN_IF_ERROR(ParseTop(src, root, config));
+  VIGIL_RETURN_IF_ERROR(ParseLabel(src, root, config));  // may turn the task into regression
   VIGIL_RETURN_IF_ERROR(ParseModel(src, root, config));
   VIGIL_RETURN_IF_ERROR(ParseData(src, root, config));
   VIGIL_RETURN_IF_ERROR(ParseFeatures(src, root, base_dir, config));
-  VIGIL_RETURN_IF_ERROR(ParseLabel(src, root, config));
   VIGIL_RETURN_IF_ERROR(ParseValidation(src, root, config));
   VIGIL_RETURN_IF_ERROR(ParsePromotion(src, root, config));
+  VIGIL_RETURN_IF_ERROR(ParseImbalance(src, root, config));
+  VIGIL_RETURN_IF_ERROR(ParseCalibration(src, root, config));
+  VIGIL_RETURN_IF_ERROR(ParseRiskLevels(src, root, config));
+  VIGIL_RETURN_IF_ERROR(ParseSearch(src, root, config));
+  VIGIL_RETURN_IF_ERROR(ParseFallback(src, root, config));
   const Status valid = config.Validate();
   if (!valid.ok()) return InvalidArgument(std::string(source) + ": " + valid.message());
   return config;

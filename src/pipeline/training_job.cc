@@ -7,6 +7,8 @@
 #include <cerrno>
 
 #include "vigil/core/logging.h"
+#include "vigil/pipeline/hyperparameter_search.h"
+#include "vigil/pipeline/risk_training.h"
 
 namespace vigil {
 namespace {
@@ -15,7 +17,7 @@ Manifest BuildManifest(const TrainingConfig& config, const TrainingSet& set, con
                        const Evaluation& evaluation, Timestamp now) {
   Manifest manifest;
   manifest.name = config.name;
-  manifest.kind = config.model_kind;
+  manifest.kind = std::string(model.kind());
   manifest.task = config.task;
   manifest.created_at = now;
   manifest.feature_set = {config.features.name, config.features.SpecHashHex(), set.x.columns};
@@ -39,34 +41,142 @@ std::optional<int64_t> ParentVersion(const ModelRegistry& registry, const Traini
   return std::nullopt;
 }
 
+// A model trained and evaluated on a set, ready to be gated and registered.
+struct TrainedModel {
+  TrainingConfig config;  // as given, with the searched params applied
+  Evaluation evaluation;
+  std::unique_ptr<Model> model;
+  nlohmann::json details;
+};
+
+// Per fold, the fold's own metrics (the fold-to-fold spread of the pooled ones).
+nlohmann::json FoldMetricsJson(const Evaluation& evaluation) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t f = 0; f < evaluation.predictions.size(); ++f) {
+    out.push_back({{"test_rows", evaluation.predictions[f].rows.size()},
+                   {"metrics", evaluation.fold_metrics[f]}});
+  }
+  return out;
+}
+
+// search -> evaluation -> calibration -> final fit -> importance.
+Result<TrainedModel> TrainModel(const TrainingConfig& config, const TrainingSet& set) {
+  TrainedModel out;
+  out.config = config;
+  out.details = ConfigDetails(config);
+  if (config.search.method != SearchMethod::kNone) {
+    VIGIL_ASSIGN_OR_RETURN(SearchResult search, RunHyperparameterSearch(config, set));
+    out.config.model_params = search.best_params;
+    out.details["search"] = search.ToJson(config.search);
+  }
+  VIGIL_ASSIGN_OR_RETURN(out.evaluation, Evaluate(out.config, set));
+  out.details["validation_folds"] = FoldMetricsJson(out.evaluation);
+  std::vector<ProbabilityCalibrator> calibrators;
+  if (config.calibration.method != CalibrationMethod::kNone) {
+    VIGIL_ASSIGN_OR_RETURN(CalibrationFit calibration,
+                           FitCalibration(out.config, set, out.evaluation));
+    for (const auto& [name, value] : calibration.metrics) out.evaluation.metrics[name] = value;
+    // The registered model is the calibrated one, so the gate scores calibrated predictions.
+    if (!calibration.gate_metrics.empty()) out.evaluation.gate_metrics = calibration.gate_metrics;
+    out.details["calibration"] = calibration.details;
+    calibrators = std::move(calibration.calibrators);
+  }
+  VIGIL_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Model>> models,
+                         FitOutputModels(out.config, set, {}, nullptr));
+  VIGIL_ASSIGN_OR_RETURN(out.model, AssembleModel(set, std::move(models), calibrators));
+  if (config.task != Task::kAnomaly) {
+    VIGIL_ASSIGN_OR_RETURN(out.details["importance"],
+                           ImportanceDetails(out.config, set, *out.model, out.evaluation));
+  }
+  return out;
+}
+
+// Registers a trained model, promotes it when the gate passes, applies retention, mirrors.
+Status RegisterAndPromote(const TrainingConfig& config, ModelRegistry& registry, Store& store,
+                          const TrainingSet& set, const TrainedModel& trained,
+                          const GateDecision& gate, Timestamp now, Manifest& registered,
+                          bool& promoted, std::vector<int64_t>& purged) {
+  Manifest manifest = BuildManifest(trained.config, set, *trained.model, trained.evaluation, now);
+  manifest.details = trained.details;
+  manifest.parent_version = ParentVersion(registry, config);
+  VIGIL_ASSIGN_OR_RETURN(registered, registry.Register(*trained.model, std::move(manifest)));
+  const int64_t version = registered.version;
+  if (gate.promote) {
+    const Status done = registry.Promote(config.name, version, config.promotion.alias);
+    if (!done.ok()) {
+      return done.WithContext(config.name + ": registered v" + std::to_string(version) +
+                              " but promoting it");
+    }
+    promoted = true;
+  }
+  if (config.retention_keep > 0) {
+    VIGIL_ASSIGN_OR_RETURN(purged, registry.Purge(config.name, config.retention_keep));
+  }
+  const Status mirrored = registry.MirrorModel(store, config.name);
+  if (!mirrored.ok()) {
+    return mirrored.WithContext(config.name + ": registered v" + std::to_string(version) +
+                                " but mirroring it");
+  }
+  return Status::Ok();
+}
+
+// The fallback model's own config: the job's, with the fallback kind and name, and no
+// search or calibration (a fallback is meant to be simple and robust).
+TrainingConfig FallbackTrainingConfig(const TrainingConfig& config) {
+  TrainingConfig fallback = config;
+  fallback.name = config.fallback_name();
+  fallback.model_kind = config.fallback.kind;
+  fallback.model_params = config.fallback.params;
+  fallback.search = SearchConfig{};
+  fallback.calibration = CalibrationConfig{};
+  fallback.fallback = FallbackModelConfig{};
+  if (fallback.imbalance.method == ImbalanceMethod::kScalePosWeight) {
+    fallback.imbalance.method = ImbalanceMethod::kClassWeight;  // kinds without the param
+  }
+  return fallback;
+}
+
+// Trains, gates and registers the fallback on the same rows; fills the result's fallback
+// fields and returns what the main manifest records about it.
+Result<nlohmann::json> TrainFallback(const TrainingConfig& config, Store& store,
+                                     ModelRegistry& registry, const TrainingSet& set, Timestamp now,
+                                     TrainingResult& result) {
+  const TrainingConfig fallback = FallbackTrainingConfig(config);
+  Result<TrainedModel> trained = TrainModel(fallback, set);
+  if (!trained.ok()) return trained.status().WithContext("fallback " + fallback.name);
+  trained->details["fallback_for"] = config.name;
+  VIGIL_ASSIGN_OR_RETURN(GateDecision gate,
+                         DecidePromotion(fallback, set, trained->evaluation, registry));
+  Manifest registered;
+  std::vector<int64_t> purged;
+  VIGIL_RETURN_IF_ERROR(RegisterAndPromote(fallback, registry, store, set, *trained, gate, now,
+                                           registered, result.fallback_promoted, purged));
+  result.fallback_reference = fallback.name + "@" + config.promotion.alias;
+  result.fallback_manifest = registered;
+  return nlohmann::json{{"reference", result.fallback_reference},
+                        {"name", fallback.name},
+                        {"kind", registered.kind},
+                        {"version", registered.version},
+                        {"promoted", result.fallback_promoted},
+                        {"gate", gate.reason}};
+}
+
 Result<TrainingResult> RunStages(const TrainingConfig& config, Store& store,
                                  ModelRegistry& registry, Timestamp now) {
   TrainingResult result;
   VIGIL_ASSIGN_OR_RETURN(TrainingSet set, BuildTrainingSet(config, store));
-  VIGIL_ASSIGN_OR_RETURN(Evaluation evaluation, Evaluate(config, set));
-  result.folds = static_cast<int64_t>(evaluation.folds.size());
-  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, FitModel(config, set, {}));
+  VIGIL_ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(config, set));
+  result.folds = static_cast<int64_t>(trained.evaluation.folds.size());
   // The gate runs before registering: it compares with the version promoted now.
-  VIGIL_ASSIGN_OR_RETURN(result.gate, DecidePromotion(config, set, evaluation, registry));
-  Manifest manifest = BuildManifest(config, set, *model, evaluation, now);
-  manifest.parent_version = ParentVersion(registry, config);
-  VIGIL_ASSIGN_OR_RETURN(result.manifest, registry.Register(*model, std::move(manifest)));
-  const int64_t version = result.manifest.version;
-  if (result.gate.promote) {
-    const Status promoted = registry.Promote(config.name, version, config.promotion.alias);
-    if (!promoted.ok()) {
-      return promoted.WithContext("registered v" + std::to_string(version) + " but promoting it");
-    }
-    result.promoted = true;
+  VIGIL_ASSIGN_OR_RETURN(result.gate,
+                         DecidePromotion(trained.config, set, trained.evaluation, registry));
+  if (!config.fallback.kind.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(trained.details["fallback"],
+                           TrainFallback(config, store, registry, set, now, result));
   }
-  if (config.retention_keep > 0) {
-    VIGIL_ASSIGN_OR_RETURN(result.purged_versions,
-                           registry.Purge(config.name, config.retention_keep));
-  }
-  const Status mirrored = registry.MirrorModel(store, config.name);
-  if (!mirrored.ok()) {
-    return mirrored.WithContext("registered v" + std::to_string(version) + " but mirroring it");
-  }
+  VIGIL_RETURN_IF_ERROR(RegisterAndPromote(config, registry, store, set, trained, result.gate, now,
+                                           result.manifest, result.promoted,
+                                           result.purged_versions));
   return result;
 }
 
@@ -115,7 +225,14 @@ nlohmann::json JobMetricsJson(const TrainingResult& result) {
   if (result.gate.candidate) gate["candidate"] = *result.gate.candidate;
   if (result.gate.production) gate["production"] = *result.gate.production;
   if (result.gate.production_version) gate["production_version"] = *result.gate.production_version;
-  return {{"validation", result.manifest.metrics}, {"gate", gate}, {"promoted", result.promoted}};
+  nlohmann::json out = {
+      {"validation", result.manifest.metrics}, {"gate", gate}, {"promoted", result.promoted}};
+  if (result.fallback_manifest) {
+    out["fallback"] = {{"reference", result.fallback_reference},
+                       {"version", result.fallback_manifest->version},
+                       {"promoted", result.fallback_promoted}};
+  }
+  return out;
 }
 
 }  // namespace

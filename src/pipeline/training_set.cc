@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include "vigil/features/feature_store.h"
@@ -17,25 +18,126 @@ namespace {
 struct InstrumentRows {
   std::vector<int64_t> ts;
   std::vector<int64_t> end_ts;
-  std::vector<double> values;  // row-major features
-  std::vector<double> labels;
+  std::vector<double> values;          // row-major features
+  std::vector<double> labels;          // the (longest horizon's) label
+  std::vector<double> horizon_labels;  // multi-horizon: row-major rows x horizons
 };
 
-// The label price of each feature row, from the driver event that produced it.
-Result<std::vector<double>> DriverPrices(const StoredFeatures& computed, const std::string& field,
-                                         const std::string& instrument) {
+// A field of every driver event that produced a feature row.
+std::vector<double> DriverField(const StoredFeatures& computed, std::string_view field) {
   const std::span<const Event> events = computed.inputs.streams[0].events();
-  std::vector<double> prices(computed.table.rows());
+  std::vector<double> out(computed.table.rows());
   for (int64_t row = 0; row < computed.table.rows(); ++row) {
-    prices[row] = events[computed.first_event + row].Field(field);
+    out[row] = events[computed.first_event + row].Field(field);
   }
-  if (!prices.empty() &&
-      std::all_of(prices.begin(), prices.end(), [](double p) { return std::isnan(p); })) {
+  return out;
+}
+
+bool AllNan(const std::vector<double>& values) {
+  return !values.empty() &&
+         std::all_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
+}
+
+// The label price (or TVL) of each feature row, from the driver event that produced it.
+Result<std::vector<double>> DriverPrices(const TrainingConfig& config,
+                                         const StoredFeatures& computed,
+                                         const std::string& instrument) {
+  const std::string& field = config.label.field;
+  std::vector<double> prices = DriverField(computed, field);
+  if (AllNan(prices)) {
+    const std::string hint =
+        config.label.kind == LabelKind::kProtocolRisk
+            ? " (protocol_risk labels read TVL: use a feature set driven by protocol data, "
+              "such as defi, on instruments that store TVL, such as sim:LEND)"
+            : "";
     return InvalidArgument("label.field: '" + field + "' is not a field of the " +
                            std::string(KindName(computed.inputs.streams[0].kind())) +
-                           " driving the feature set of " + instrument);
+                           " driving the feature set of " + instrument + hint);
   }
   return prices;
+}
+
+// The pair instrument's close as of each row: its last bar with ts <= the row's ts (NaN
+// before its first bar), so a row never sees a later pair price than its own time.
+Result<std::vector<double>> PairPricesAsOf(const TrainingConfig& config, Store& store,
+                                           const StoredFeatures& computed) {
+  const StreamKey candles{"", DataKind::kCandles};
+  VIGIL_ASSIGN_OR_RETURN(
+      LoadedStreams pair,
+      LoadStreams(store, config.pair_instrument, std::span<const StreamKey>(&candles, 1),
+                  computed.inputs.candle_timeframe, config.to));
+  const std::span<const Event> bars = pair.streams[0].events();
+  if (bars.empty()) {
+    return NotFound("label.pair: no " + computed.inputs.candle_timeframe + " candles stored for " +
+                    config.pair_instrument);
+  }
+  const std::span<const int64_t> ts = computed.table.timestamps();
+  std::vector<double> out(ts.size(), std::numeric_limits<double>::quiet_NaN());
+  size_t next = 0;  // the first pair bar after the current row's time
+  for (size_t row = 0; row < ts.size(); ++row) {
+    while (next < bars.size() && bars[next].ts <= ts[row]) ++next;
+    if (next > 0) out[row] = bars[next - 1].Field(config.label.field);
+  }
+  return out;
+}
+
+// Multi-horizon labels need whole bars: "5m" on 1m candles is 5 rows.
+Status CheckWholeBars(const TrainingConfig& config, std::span<const int64_t> ts) {
+  if (!config.multi_horizon() || ts.size() < 2) return Status::Ok();
+  VIGIL_ASSIGN_OR_RETURN(int64_t spacing, InferBarSpacing(ts));
+  for (int64_t horizon : config.horizons_ns) {
+    VIGIL_RETURN_IF_ERROR(HorizonBars(horizon, spacing).status().WithContext("label.horizons"));
+  }
+  return Status::Ok();
+}
+
+// Every label vector of the instrument: one, or one per horizon (the longest last).
+Result<std::vector<Labels>> InstrumentLabels(const TrainingConfig& config, Store& store,
+                                             const StoredFeatures& computed,
+                                             const std::string& instrument) {
+  const std::span<const int64_t> ts = computed.table.timestamps();
+  const LabelKind kind = config.label.kind;
+  VIGIL_ASSIGN_OR_RETURN(std::vector<double> prices, DriverPrices(config, computed, instrument));
+  const bool price_only = kind == LabelKind::kNone || kind == LabelKind::kDirection ||
+                          kind == LabelKind::kForwardReturn;
+  if (price_only && !config.multi_horizon()) {
+    VIGIL_ASSIGN_OR_RETURN(Labels labels, ComputeLabels(config.label, ts, prices));
+    return std::vector<Labels>{std::move(labels)};
+  }
+  std::vector<double> high;
+  std::vector<double> low;
+  std::vector<double> pair;
+  LabelInputs inputs;
+  inputs.ts = ts;
+  if (kind == LabelKind::kProtocolRisk) {
+    inputs.tvl = prices;
+  } else {
+    inputs.close = prices;
+  }
+  if (kind == LabelKind::kLiquidation) {
+    high = DriverField(computed, "high");
+    low = DriverField(computed, "low");
+    inputs.high = high;
+    inputs.low = low;
+  }
+  if (kind == LabelKind::kOpportunity) {
+    VIGIL_ASSIGN_OR_RETURN(pair, PairPricesAsOf(config, store, computed));
+    inputs.pair_price = pair;
+  }
+  if (!config.multi_horizon()) {
+    VIGIL_ASSIGN_OR_RETURN(Labels labels, ComputeLabels(config.label, inputs));
+    return std::vector<Labels>{std::move(labels)};
+  }
+  VIGIL_RETURN_IF_ERROR(CheckWholeBars(config, ts));
+  return ComputeMultiHorizonLabels(config.label, inputs, config.horizons_ns);
+}
+
+// Whether every horizon's label of `row` is usable; the longest horizon's window must be
+// complete (shorter ones then are too).
+bool LabelsUsable(const std::vector<Labels>& labels, int64_t row) {
+  if (!labels.back().windows.label_complete(row)) return false;
+  return std::none_of(labels.begin(), labels.end(),
+                      [row](const Labels& l) { return std::isnan(l.values[row]); });
 }
 
 Result<InstrumentRows> InstrumentTrainingRows(const TrainingConfig& config, Store& store,
@@ -46,9 +148,9 @@ Result<InstrumentRows> InstrumentTrainingRows(const TrainingConfig& config, Stor
                          ComputeStoredFeatures(store, instrument, config.features, config.timeframe,
                                                config.from, config.to));
   const Frame& table = computed.table;
-  VIGIL_ASSIGN_OR_RETURN(std::vector<double> prices,
-                         DriverPrices(computed, config.label.field, instrument));
-  VIGIL_ASSIGN_OR_RETURN(Labels labels, ComputeLabels(config.label, table.timestamps(), prices));
+  VIGIL_ASSIGN_OR_RETURN(std::vector<Labels> labels,
+                         InstrumentLabels(config, store, computed, instrument));
+  const Labels& longest = labels.back();
   const size_t cols = table.num_columns();
   InstrumentRows out;
   std::vector<double> row_values(cols);
@@ -62,14 +164,17 @@ Result<InstrumentRows> InstrumentTrainingRows(const TrainingConfig& config, Stor
       ++dropped_warmup;
       continue;
     }
-    if (!labels.windows.label_complete(row) || std::isnan(labels.values[row])) {
+    if (!LabelsUsable(labels, row)) {
       ++dropped_incomplete;
       continue;
     }
-    out.ts.push_back(labels.windows.start_ts[row]);
-    out.end_ts.push_back(labels.windows.end_ts[row]);
+    out.ts.push_back(longest.windows.start_ts[row]);
+    out.end_ts.push_back(longest.windows.end_ts[row]);
     out.values.insert(out.values.end(), row_values.begin(), row_values.end());
-    out.labels.push_back(labels.values[row]);
+    out.labels.push_back(longest.values[row]);
+    if (config.multi_horizon()) {
+      for (const Labels& horizon : labels) out.horizon_labels.push_back(horizon.values[row]);
+    }
   }
   return out;
 }
@@ -88,6 +193,8 @@ std::string Fingerprint(const TrainingSet& set) {
   add(set.x.values);
   add(set.labels);
   add(set.instrument);
+  add(set.horizons_ns);
+  for (const std::vector<double>& labels : set.horizon_labels) add(labels);
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   EVP_DigestFinal_ex(context, digest.data(), &length);
@@ -126,6 +233,9 @@ void MergeRows(const std::vector<InstrumentRows>& parts, size_t cols, TrainingSe
     set.windows.start_ts.push_back(key.ts);
     set.windows.end_ts.push_back(part.end_ts[key.row]);
     set.instrument.push_back(key.instrument);
+    for (size_t h = 0; h < set.horizon_labels.size(); ++h) {
+      set.horizon_labels[h].push_back(part.horizon_labels[key.row * set.horizon_labels.size() + h]);
+    }
   }
 }
 
@@ -140,6 +250,10 @@ std::vector<int> TrainingSet::ClassLabels() const {
 Result<TrainingSet> BuildTrainingSet(const TrainingConfig& config, Store& store) {
   TrainingSet set;
   set.x.columns = config.features.Columns();
+  if (config.multi_horizon()) {
+    set.horizons_ns = config.horizons_ns;
+    set.horizon_labels.resize(config.horizons_ns.size());
+  }
   std::vector<InstrumentRows> parts;
   for (const std::string& instrument : config.instruments) {
     Result<InstrumentRows> rows = InstrumentTrainingRows(

@@ -53,6 +53,7 @@ nlohmann::ordered_json Manifest::ToJson() const {
   out["parent_version"] =
       parent_version ? nlohmann::ordered_json(*parent_version) : nlohmann::ordered_json(nullptr);
   out["vigil_version"] = vigil_version;
+  if (!details.is_null() && !details.empty()) out["details"] = details;
   return out;
 }
 
@@ -103,6 +104,9 @@ Result<Manifest> Manifest::FromJson(const Json& json, const std::string& source)
     m.parent_version = parent->get<int64_t>();
   }
   VIGIL_ASSIGN_OR_RETURN(m.vigil_version, Field<std::string>(json, "vigil_version", source));
+  if (json.contains("details")) {
+    VIGIL_ASSIGN_OR_RETURN(m.details, Object(json, "details", source));
+  }
   return m;
 }
 

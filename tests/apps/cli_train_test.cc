@@ -141,6 +141,47 @@ TEST_F(CliTrainTest, KilledTrainingNeverLeavesAPartialVersion) {
   EXPECT_EQ(ParseJson(after.out)["version"], versions.empty() ? 1 : versions.back() + 1);
 }
 
+// A risk task with a search, calibration and a fallback: the printed summary names each,
+// and `models show` carries the manifest's details.
+TEST_F(CliTrainTest, RiskTaskWithSearchCalibrationAndFallback) {
+  WriteText(sandbox_.dir() / "crash.yaml", R"(name: crash_btc
+task: crash
+model: {kind: logistic, params: {standardize: true}}
+seed: 3
+data: {instruments: [sim:BTC-PERP], timeframe: 1m}
+features: ta
+label: {horizon: 30m, k: 1.5, vol_window: 60}
+validation: {train: 1d, test: 12h}
+imbalance: {method: class_weight}
+calibration: {method: platt}
+risk_levels: {medium: 0.2, high: 0.4, critical: 0.7}
+search: {method: grid, metric: pr_auc, params: {C: [0.01, 1.0]}}
+fallback: {kind: logistic, params: {C: 1.0, standardize: true}}
+)");
+  CliRun run = sandbox_.Vigil({"train", "--config", "crash.yaml"});
+  ASSERT_EQ(run.exit_code, 0) << run;
+  EXPECT_NE(run.out.find("training job 1: crash_btc v1 (calibrated)"), std::string::npos) << run;
+  EXPECT_NE(run.out.find("task crash"), std::string::npos) << run;
+  EXPECT_NE(run.out.find("search (grid, 2 trials on 2 walk-forward folds): best pr_auc"),
+            std::string::npos)
+      << run;
+  EXPECT_NE(run.out.find("calibration: platt on"), std::string::npos) << run;
+  EXPECT_NE(run.out.find("fallback crash_btc_fallback v1 (logistic) promoted: serves as "
+                         "crash_btc_fallback@production"),
+            std::string::npos)
+      << run;
+  CliRun show = sandbox_.Vigil({"--json", "models", "show", "crash_btc"});
+  ASSERT_EQ(show.exit_code, 0) << show;
+  const auto manifest = ParseJson(show.out);
+  EXPECT_EQ(manifest["details"]["task"], "crash");
+  EXPECT_EQ(manifest["details"]["fallback"]["reference"], "crash_btc_fallback@production");
+  EXPECT_EQ(manifest["details"]["search"]["trials"].size(), 2u);
+  EXPECT_TRUE(manifest["metrics"].contains("calibrated_brier"));
+  CliRun fallback = sandbox_.Vigil({"--json", "models", "show", "crash_btc_fallback"});
+  ASSERT_EQ(fallback.exit_code, 0) << fallback;
+  EXPECT_EQ(ParseJson(fallback.out)["details"]["fallback_for"], "crash_btc");
+}
+
 TEST_F(CliTrainTest, SchedulerRunsATriggeredJob) {
   WriteText(sandbox_.dir() / "scheduler.yaml",
             "max_concurrent: 1\njobs:\n  - name: btc_hourly\n    config: train.yaml\n"

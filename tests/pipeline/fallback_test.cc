@@ -27,6 +27,23 @@ class FallbackTest : public testing_util::PipelineTest {
     ASSERT_TRUE(stored.ok()) << stored.status().ToString();
     ASSERT_TRUE(registry_->Promote(name, stored->version).ok());
   }
+  // As RegisterLogistic, recording a risk task the way training jobs do.
+  void RegisterForTask(const std::string& name, const std::string& task) {
+    FeatureMatrix x;
+    x.columns = {"f"};
+    x.rows = 4;
+    x.values = {-2, -1, 1, 2};
+    LogisticRegression model;
+    ASSERT_TRUE(model.Fit(x, std::vector<int>{0, 1, 0, 1}).ok());
+    Manifest manifest;
+    manifest.name = name;
+    manifest.kind = "logistic";
+    manifest.feature_set = {"custom", "0000000000000001", {"f"}};
+    manifest.details = {{"task", task}};
+    auto stored = registry_->Register(model, manifest);
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+    ASSERT_TRUE(registry_->Promote(name, stored->version).ok());
+  }
   void Break(const std::string& name) {
     std::filesystem::remove(home_ / "models" / name / "1" / "logistic.json");
   }
@@ -88,6 +105,39 @@ TEST_F(FallbackTest, NoFallbackConfiguredIsAnError) {
   EXPECT_NE(live.status().message().find("no fallback configured for classification models"),
             std::string::npos)
       << live.status().message();
+}
+
+TEST_F(FallbackTest, RiskTasksResolveTheirFallbackByName) {
+  RegisterForTask("liq_btc", "liquidation");
+  RegisterForTask("liq_btc_fallback", "liquidation");
+  RegisterForTask("crash_btc_fallback", "crash");
+  FallbackConfig fallbacks;
+  fallbacks.by_task_name["liquidation"] = "liq_btc_fallback@production";
+  fallbacks.by_task_name["crash"] = "crash_btc_fallback@production";
+  ModelLoader loader(*registry_, fallbacks);
+  auto live = loader.LoadForTask("liq_btc@production", "liquidation");
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_FALSE(live->is_fallback);
+  // Asked for as a crash model, liq_btc is of the wrong task: crash's fallback serves.
+  auto crash = loader.LoadForTask("liq_btc@production", "crash");
+  ASSERT_TRUE(crash.ok()) << crash.status().ToString();
+  EXPECT_TRUE(crash->is_fallback);
+  EXPECT_EQ(crash->loaded.manifest.name, "crash_btc_fallback");
+  EXPECT_NE(crash->error.find("is a liquidation model, not crash"), std::string::npos);
+  Break("liq_btc");
+  auto broken = loader.LoadForTask("liq_btc@production", "liquidation");
+  ASSERT_TRUE(broken.ok()) << broken.status().ToString();
+  EXPECT_TRUE(broken->is_fallback);
+  EXPECT_EQ(broken->loaded.manifest.name, "liq_btc_fallback");
+  EXPECT_EQ(loader.fallback_counts().at("liq_btc@production"), 2);
+  // A task without a configured fallback fails, naming it.
+  auto none = loader.LoadForTask("liq_btc@production", "opportunity");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no fallback configured for opportunity models"),
+            std::string::npos);
+  // The reference a training job recorded is read back from the manifest.
+  EXPECT_EQ(RecordedFallback(*registry_, "liq_btc_fallback").status().code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
 // One training job, as `vigil train` and the scheduler run it:
 //   load the config's instruments from the store -> compute the feature set -> labels ->
-//   walk-forward or purged k-fold evaluation (out-of-fold metrics) -> fit on every
-//   usable row -> register a new version -> promote it if it passes the gate -> purge old
-//   versions by the retention policy.
+//   [hyperparameter search on walk-forward folds] -> walk-forward or purged k-fold
+//   evaluation (out-of-fold metrics; class imbalance handled inside each training fold) ->
+//   [probability calibration on the pooled out-of-fold predictions] -> fit on every usable
+//   row -> [global importance] -> [the fallback model: evaluated, registered as
+//   <name>_fallback, gated] -> register a new version -> promote it if it passes the
+//   gate -> purge old versions by the retention policy. The bracketed stages run when the
+//   config asks for them (risk_training.h, hyperparameter_search.h); what they found goes
+//   into the manifest's `details`.
 // Each job is recorded in the store's training_jobs table: queued, then running, then
 // succeeded (with the version and metrics) or failed (with the error). The record names
 // the host and process; a job that finds an earlier row of its model still "running" from
@@ -21,8 +26,8 @@
 // metrics where lower is better), when there is no production version yet, when the
 // metric is "none", or when the production version cannot be loaded (a broken production
 // model is worth replacing; the reason says so). It does not pass when production was
-// fitted on a different feature set or task, since the two cannot be scored on the same
-// rows; promote by hand then. When production was trained on data reaching into the gate
+// fitted on a different feature set, task, risk task or horizons, since the two cannot be scored on
+// the same rows; promote by hand then. When production was trained on data reaching into the gate
 // window, its score there is in-sample and the comparison favours it; the decision
 // records this (production_in_sample).
 //
@@ -50,16 +55,22 @@ namespace vigil {
 
 // The rows a model is fitted and evaluated on: every instrument's feature rows with all
 // features defined and a complete label, merged in time order (ties: config order).
+// Multi-horizon sets (config.horizons_ns) keep the rows whose LONGEST horizon's label is
+// complete and carry one label vector per horizon; `labels` and `windows` are the longest
+// horizon's, so folds built from `windows` purge every horizon.
 struct TrainingSet {
   FeatureMatrix x;
-  std::vector<double> labels;      // one per row (class index as a double, or a return)
-  LabelWindows windows;            // the span each label reads, for purging
-  std::vector<int> instrument;     // per row, an index into config.instruments
+  std::vector<double> labels;        // one per row (class index as a double, or a return)
+  LabelWindows windows;              // the span each label reads, for purging
+  std::vector<int64_t> horizons_ns;  // multi-horizon sets only (increasing)
+  std::vector<std::vector<double>> horizon_labels;  // [horizon][row], multi-horizon only
+  std::vector<int> instrument;                      // per row, an index into config.instruments
   int64_t dropped_warmup = 0;      // rows with an undefined feature (indicator warm-up)
   int64_t dropped_incomplete = 0;  // rows whose label horizon ran past the data
   std::string fingerprint;         // "sha256:<hex>" of columns, timestamps, values, labels
 
   int64_t rows() const { return x.rows; }
+  bool multi_horizon() const { return !horizons_ns.empty(); }
   std::vector<int> ClassLabels() const;  // labels as ints (classification)
 };
 
@@ -67,14 +78,29 @@ struct TrainingSet {
 // data; FailedPrecondition when no usable row is left (say why: warm-up, labels).
 Result<TrainingSet> BuildTrainingSet(const TrainingConfig& config, Store& store);
 
+// What FitModel did to the rows it fitted (per horizon for multi-horizon sets).
+struct FitReport {
+  std::vector<int64_t> rows_fitted;      // rows passed to Fit, synthetic SMOTE rows included
+  std::vector<int64_t> synthetic;        // SMOTE rows added
+  std::vector<double> scale_pos_weight;  // set by imbalance.method scale_pos_weight
+};
+
 // A new, unfitted model of the config's kind fitted on `rows` of the set (all rows when
-// `rows` is empty).
+// `rows` is empty). Classifiers get config.imbalance applied to exactly these rows: class
+// weights (BalancedSampleWeights of their labels) passed to Fit, scale_pos_weight set from
+// their labels, or SMOTE over them (seeded by config.seed); rows outside `rows` are never
+// read. A multi-horizon set gives a MultiHorizonClassifier: one model per horizon, each
+// fitted on the same rows with its horizon's labels. `report` (may be null) says what
+// was done.
 Result<std::unique_ptr<Model>> FitModel(const TrainingConfig& config, const TrainingSet& set,
-                                        std::span<const int64_t> rows);
+                                        std::span<const int64_t> rows, FitReport* report = nullptr);
 
 // Validation metrics of a fitted model on `rows` of the set, by name:
 //   classification: roc_auc, pr_auc (binary, when both classes occur), log_loss, brier
-//     (binary), accuracy, precision, recall, f1 (binary, threshold 0.5);
+//     (binary), accuracy, precision, recall, f1 (binary, threshold 0.5); multiclass:
+//     accuracy and log_loss;
+//   multi-horizon: each binary metric per horizon as "<metric>@<horizon>" ("pr_auc@5m"),
+//     and under the plain name the mean over the horizons where it is defined;
 //   regression: mae, rmse, mape (when no actual is 0);
 //   anomaly: flag_rate, mean_score, and roc_auc / pr_auc of the raw score when labeled.
 // A metric that is undefined on these rows (one class only) is left out.
@@ -82,17 +108,43 @@ Result<std::map<std::string, double>> ScoreModel(const Model& model, const Train
                                                  const TrainingSet& set,
                                                  std::span<const int64_t> rows);
 
+// A fold model's outputs on its test rows: class probabilities (rows x classes), P(event)
+// per horizon (rows x horizons, multi-horizon), or predictions / raw anomaly scores
+// (rows x 1).
+struct FoldPredictions {
+  std::vector<int64_t> rows;  // the fold's test rows
+  std::vector<double> values;
+  int width = 1;               // values per row
+  bool per_horizon = false;    // values are P(event) per horizon (multi-horizon models)
+  std::vector<double> scores;  // anomaly detectors: 0-100 scores
+  std::vector<bool> flags;     // anomaly detectors
+};
+
 struct Evaluation {
-  std::vector<Fold> folds;  // after dropping rows with incomplete labels
+  std::vector<Fold> folds;                   // after dropping rows with incomplete labels
+  std::vector<FoldPredictions> predictions;  // per fold, in fold order (empty folds skipped)
   // Out-of-fold metrics: every fold's test predictions pooled, then scored; plus "folds"
   // and "test_rows".
   std::map<std::string, double> metrics;
   std::vector<int64_t> gate_rows;              // the last fold's test rows
   std::map<std::string, double> gate_metrics;  // the last fold model on gate_rows
+  // Per fold, the metrics of its own test rows (the fold-to-fold spread).
+  std::vector<std::map<std::string, double>> fold_metrics;
+  std::shared_ptr<const Model> last_fold_model;  // fitted without the gate rows
 };
+
+// The configured splitter's folds (walk-forward over time, or purged k-fold), with rows
+// of incomplete labels removed. FailedPrecondition when not one test window fits.
+Result<std::vector<Fold>> ValidationFolds(const TrainingConfig& config, const TrainingSet& set);
 
 // Runs the configured splitter and fits one model per fold.
 Result<Evaluation> Evaluate(const TrainingConfig& config, const TrainingSet& set);
+// The same on given folds (the hyperparameter search's walk-forward folds).
+Result<Evaluation> EvaluateOnFolds(const TrainingConfig& config, const TrainingSet& set,
+                                   std::vector<Fold> folds);
+// The metrics of predictions pooled over several folds (as Evaluate computes them).
+std::map<std::string, double> PooledMetrics(const TrainingConfig& config, const TrainingSet& set,
+                                            std::span<const FoldPredictions> predictions);
 
 struct GateDecision {
   bool promote = false;
@@ -122,6 +174,11 @@ struct TrainingResult {
   GateDecision gate;
   std::vector<int64_t> purged_versions;  // removed by the retention policy
   int64_t folds = 0;
+  // config.fallback: the fallback model's registration, gate and reference
+  // ("<name>_fallback@<promotion alias>"), also recorded in manifest.details["fallback"].
+  std::optional<Manifest> fallback_manifest;
+  bool fallback_promoted = false;
+  std::string fallback_reference;
 };
 
 // Runs the whole job and records it. On failure the job row says "failed" with the error

@@ -75,6 +75,10 @@ struct Manifest {
   nlohmann::json metrics = nlohmann::json::object();  // validation metrics by name
   std::optional<int64_t> parent_version;              // the version it was retrained from
   std::string vigil_version;                          // set by Register
+  // Free-form facts a training job records (risk task, label, search trials, calibration,
+  // importance, fallback, ...). Written to manifest.json only when non-empty; manifests
+  // without it load with an empty object.
+  nlohmann::json details = nlohmann::json::object();
 
   nlohmann::ordered_json ToJson() const;
   // Fails (DataError naming `source` and the key) on a missing or mistyped key.
