@@ -520,7 +520,9 @@ TEST(LabelsTest, RiskKindsPointInTimeOnEveryPrefix) {
       for (size_t row = 0; row < n; ++row) {
         if (!part->windows.label_complete(row)) continue;
         EXPECT_EQ(std::isnan(part->values[row]), std::isnan(full->values[row]));
-        if (!std::isnan(part->values[row])) EXPECT_EQ(part->values[row], full->values[row]);
+        if (!std::isnan(part->values[row])) {
+          EXPECT_EQ(part->values[row], full->values[row]);
+        }
       }
     }
   }
