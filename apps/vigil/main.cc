@@ -27,6 +27,9 @@ int Run(int argc, char** argv) {
   // At most one command; an unknown word is reported by name (CLI11 ExtrasError) rather
   // than as a missing command.
   app.require_subcommand(0, 1);
+  // Global flags may follow the subcommand too (`vigil detect run ... --json`, as the
+  // command contracts write them); subcommands inherit this setting.
+  app.fallthrough();
   GlobalOptions globals;
   app.add_option("--home", globals.home, "Data directory holding vigil.db and models/")
       ->envname("VIGIL_HOME")
