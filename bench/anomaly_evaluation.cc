@@ -19,10 +19,10 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "evaluation_flags.h"
 #include "vigil/core/text_file.h"
 #include "vigil/data/simulator.h"
 #ifdef VIGIL_WITH_TORCH
@@ -30,6 +30,9 @@
 #endif
 
 namespace {
+
+using vigil::bench::SplitCommas;
+using vigil::bench::Wanted;
 
 // Expected anomaly share handed to every detector: it sets only the flag threshold, hence
 // the detection delay and detected columns; the ranking metrics do not depend on it.
@@ -61,15 +64,6 @@ struct Arguments {
   std::map<std::string, nlohmann::json> params;
 };
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  for (std::string part; std::getline(stream, part, ',');) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
 bool ParseArguments(int argc, char** argv, Arguments& args) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -96,10 +90,6 @@ bool ParseArguments(int argc, char** argv, Arguments& args) {
     }
   }
   return !args.data.empty();
-}
-
-bool Wanted(const std::vector<std::string>& chosen, const std::string& name) {
-  return chosen.empty() || std::find(chosen.begin(), chosen.end(), name) != chosen.end();
 }
 
 // Per kind: the shared contamination plus what keeps a kind within a few seconds here

@@ -22,14 +22,17 @@
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "evaluation_flags.h"
 #include "vigil/core/text_file.h"
 #include "vigil/core/timestamp.h"
 
 namespace {
+
+using vigil::bench::SplitCommas;
+using vigil::bench::Wanted;
 
 struct SeriesFile {
   std::string name;
@@ -103,15 +106,6 @@ struct Arguments {
   bool balanced_class_weights = false;
 };
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  for (std::string part; std::getline(stream, part, ',');) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
 bool ParseFlag(const std::string& flag, const std::string& value, Arguments& args) {
   if (flag == "--data") {
     args.data = value;
@@ -147,10 +141,6 @@ bool ParseArguments(int argc, char** argv, Arguments& args) {
     if (!ParseFlag(argv[i], argv[i + 1], args)) return false;
   }
   return argc % 2 == 1 && !args.data.empty() && args.walk_forward.Validate().ok();
-}
-
-bool Wanted(const std::vector<std::string>& chosen, const std::string& name) {
-  return chosen.empty() || std::find(chosen.begin(), chosen.end(), name) != chosen.end();
 }
 
 bool TaskWanted(const std::vector<std::string>& filters, const std::string& id) {

@@ -21,7 +21,6 @@
 
 #include "cli.h"
 #include "detect_io.h"
-#include "vigil/core/text_file.h"
 #include "vigil/models/metrics.h"
 
 namespace vigil::cli {
@@ -283,12 +282,6 @@ Status CheckClassCount(std::string_view kind, int num_classes, const ClassifyArg
 }
 
 // One metric for the JSON: null (with a warning) when undefined, e.g. a single class.
-nlohmann::ordered_json MetricOrNull(const Result<double>& metric, const char* name) {
-  if (metric.ok()) return *metric;
-  std::cerr << "vigil: warning: " << name << " undefined: " << metric.status().message() << "\n";
-  return nullptr;
-}
-
 std::vector<double> ClassColumn(const ProbabilityMatrix& proba, int klass) {
   std::vector<double> column(static_cast<size_t>(proba.rows()));
   for (int64_t row = 0; row < proba.rows(); ++row) column[row] = proba.at(row, klass);
@@ -319,17 +312,6 @@ nlohmann::ordered_json TestMetrics(const ChronologicalSplit& split, const Probab
   return metrics;
 }
 
-// RFC 4180 quoting for a field holding ',' or '"'.
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
 int PredictedClass(const ProbabilityMatrix& proba, int64_t row) {
   int best = 0;
   for (int klass = 1; klass < proba.num_classes; ++klass) {
@@ -349,7 +331,7 @@ std::string PredictionsCsv(const DetectInput& input, const ChronologicalSplit& s
   csv += '\n';
   for (int64_t row = 0; row < proba.rows(); ++row) {
     const std::string& key = input.keys[static_cast<size_t>(split.train_rows + row)];
-    csv += CsvField(key);
+    csv += QuotedCsvField(key);
     csv += "," + std::to_string(split.test_labels[row]) + ",";
     csv += NumberText(proba.at(row, multiclass ? PredictedClass(proba, row) : 1));
     for (int klass = 0; multiclass && klass < proba.num_classes; ++klass) {
@@ -358,14 +340,6 @@ std::string PredictionsCsv(const DetectInput& input, const ChronologicalSplit& s
     csv += '\n';
   }
   return csv;
-}
-
-Status WriteOutput(const std::string& out, const std::string& csv) {
-  if (out == "-") {
-    std::cout << csv << std::flush;
-    return Status::Ok();
-  }
-  return WriteFileAtomically(out, csv);
 }
 
 // Four significant digits for people; --json carries the full values.
@@ -409,7 +383,7 @@ int RunClassify(const GlobalOptions& globals, const ClassifyArgs& args) {
   if (!fitted.ok()) return Fail(fitted.WithContext("fitting on " + args.input));
   auto proba = classifier->PredictProba(split->test_x);
   if (!proba.ok()) return Fail(proba.status().WithContext("predicting " + args.input));
-  const Status written = WriteOutput(args.out, PredictionsCsv(rows->input, *split, *proba));
+  const Status written = WriteTextOutput(args.out, PredictionsCsv(rows->input, *split, *proba));
   if (!written.ok()) return Fail(written);
   const nlohmann::ordered_json metrics = TestMetrics(*split, *proba, fit_seconds);
   if (globals.json || args.json) {

@@ -14,7 +14,6 @@
 
 #include "cli.h"
 #include "detect_io.h"
-#include "vigil/core/text_file.h"
 #include "vigil/models/metrics.h"
 
 namespace vigil::cli {
@@ -37,22 +36,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// A label metric of the raw scores; null (with a warning) when undefined, e.g. a single
-// class.
-nlohmann::ordered_json LabelMetric(const Result<double>& metric, const char* name) {
-  if (metric.ok()) return *metric;
-  std::cerr << "vigil: warning: " << name << " undefined: " << metric.status().message() << "\n";
-  return nullptr;
-}
-
-Status WriteScores(const std::string& out, const std::string& csv) {
-  if (out == "-") {
-    std::cout << csv << std::flush;
-    return Status::Ok();
-  }
-  return WriteFileAtomically(out, csv);
-}
-
 void PrintRunSummary(const GlobalOptions& globals, const RunArgs& args, const AnomalyScores& scores,
                      double fit_seconds) {
   const int64_t flagged = CountFlagged(scores);
@@ -69,9 +52,9 @@ void PrintRunSummary(const GlobalOptions& globals, const RunArgs& args, const An
 
 void PrintLabelMetrics(const GlobalOptions& globals, const DetectInput& input,
                        const AnomalyScores& scores, double fit_seconds, double score_seconds) {
-  const nlohmann::ordered_json roc = LabelMetric(RocAuc(input.labels, scores.raw), "roc_auc");
+  const nlohmann::ordered_json roc = MetricOrNull(RocAuc(input.labels, scores.raw), "roc_auc");
   const nlohmann::ordered_json pr =
-      LabelMetric(AveragePrecision(input.labels, scores.raw), "pr_auc");
+      MetricOrNull(AveragePrecision(input.labels, scores.raw), "pr_auc");
   const nlohmann::ordered_json metrics = {{"roc_auc", roc},
                                           {"pr_auc", pr},
                                           {"n", input.x.rows},
@@ -107,7 +90,7 @@ int RunDetect(const GlobalOptions& globals, const RunArgs& args) {
     score_seconds = SecondsSince(score_start);
     if (!scored.ok()) return Fail(scored.WithContext(args.input));
   }
-  const Status written = WriteScores(
+  const Status written = WriteTextOutput(
       args.out, ScoresCsv(input->keys, input->has_timestamp, *scores, input->x.columns));
   if (!written.ok()) return Fail(written);
   if (args.out == "-") return 0;
@@ -137,7 +120,7 @@ int RunScore(const GlobalOptions& globals, const ScoreArgs& args) {
   }
   auto scores = detector->Score(input->x);
   if (!scores.ok()) return Fail(scores.status().WithContext(args.input));
-  const Status written = WriteScores(
+  const Status written = WriteTextOutput(
       args.out, ScoresCsv(input->keys, input->has_timestamp, *scores, input->x.columns));
   if (!written.ok()) return Fail(written);
   if (args.out == "-") return 0;

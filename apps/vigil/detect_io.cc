@@ -116,16 +116,6 @@ Status AppendRow(const CsvLayout& layout, std::span<const std::string_view> fiel
 
 char HexDigit(unsigned value) { return "0123456789abcdef"[value & 0xf]; }
 
-std::string QuotedCsvField(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
 std::string AnomalyKindList() {
   std::string list;
   for (const auto& [kind, task] : ModelKinds()) {
@@ -264,6 +254,30 @@ std::string NumberText(double value) {
   char buffer[32];
   const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, end);
+}
+
+std::string QuotedCsvField(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+Status WriteTextOutput(const std::string& out, const std::string& text) {
+  if (out == "-") {
+    std::cout << text << std::flush;
+    return Status::Ok();
+  }
+  return WriteFileAtomically(out, text);
+}
+
+nlohmann::ordered_json MetricOrNull(const Result<double>& metric, const char* name) {
+  if (metric.ok()) return *metric;
+  std::cerr << "vigil: warning: " << name << " undefined: " << metric.status().message() << "\n";
+  return nullptr;
 }
 
 std::string ScoresCsv(const std::vector<std::string>& keys, bool has_timestamp,

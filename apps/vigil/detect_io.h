@@ -115,6 +115,16 @@ std::string ScoresCsv(const std::vector<std::string>& keys, bool has_timestamp,
 // Shortest text that reads back as the same double ("NaN", "Inf", "-Inf" for non-finite).
 std::string NumberText(double value);
 
+// A CSV field: `text` as is, or quoted (RFC 4180) when it holds ',', '"' or a newline.
+std::string QuotedCsvField(const std::string& text);
+
+// Writes an output file atomically, or `text` to stdout when `out` is "-".
+Status WriteTextOutput(const std::string& out, const std::string& text);
+
+// A metric for --json: its value, or null with "vigil: warning: NAME undefined: ..." on
+// stderr when it is undefined (e.g. a single class).
+nlohmann::ordered_json MetricOrNull(const Result<double>& metric, const char* name);
+
 // "sha256:<hex>" over column names, row keys and values: the manifest's data fingerprint.
 std::string MatrixFingerprint(const FeatureMatrix& x, std::span<const std::string> keys);
 

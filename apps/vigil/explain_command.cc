@@ -18,7 +18,6 @@
 
 #include "cli.h"
 #include "detect_io.h"
-#include "vigil/core/text_file.h"
 
 namespace vigil::cli {
 namespace {
@@ -175,14 +174,6 @@ double MaxAdditivityError(const Attributions& shap, int output, std::span<const 
   return worst;
 }
 
-Status WriteOutput(const std::string& out, const std::string& csv) {
-  if (out == "-") {
-    std::cout << csv << std::flush;
-    return Status::Ok();
-  }
-  return WriteFileAtomically(out, csv);
-}
-
 struct Explanation {
   Attributions shap;
   std::vector<double> margins;
@@ -234,7 +225,7 @@ Status RunExplainSteps(const GlobalOptions& globals, const ExplainArgs& args) {
   VIGIL_ASSIGN_OR_RETURN(Explanation explanation, Explain(*explainable, input, x));
   VIGIL_ASSIGN_OR_RETURN(ChosenOutput output,
                          PickOutput(loaded, explanation.shap.outputs, args.output));
-  VIGIL_RETURN_IF_ERROR(WriteOutput(
+  VIGIL_RETURN_IF_ERROR(WriteTextOutput(
       args.out, ShapCsv(explanation.shap, output.index, explanation.margins, args.with_margin)));
   if (args.out != "-") {
     PrintSummary(globals.json || args.json, args, loaded, output, explanation);

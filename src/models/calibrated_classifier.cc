@@ -124,6 +124,48 @@ Status EnsureDirectory(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
+nlohmann::json WrapperWeightsDocument(std::string_view format, int version,
+                                      std::string_view base_kind,
+                                      const std::vector<std::string>& feature_names) {
+  return {{"format", format},
+          {"version", version},
+          {"base_kind", base_kind},
+          {"feature_names", feature_names}};
+}
+
+Result<WrapperWeights> ReadWrapperWeights(const std::filesystem::path& path,
+                                          std::string_view format, int version,
+                                          const std::string& base_kind) {
+  WrapperWeights weights;
+  weights.source = path.string();
+  VIGIL_ASSIGN_OR_RETURN(weights.doc, ReadWeightsDocument(path, format, version));
+  try {
+    const std::string saved_kind = weights.doc.at("base_kind").get<std::string>();
+    if (saved_kind != base_kind) {
+      return DataError(weights.source + ": base kind '" + saved_kind + "' but the config says '" +
+                       base_kind + "'");
+    }
+    weights.feature_names = weights.doc.at("feature_names").get<std::vector<std::string>>();
+  } catch (const std::exception& e) {
+    return DataError(weights.source + ": " + e.what());
+  }
+  return weights;
+}
+
+Result<std::unique_ptr<Model>> LoadBaseClassifier(std::string_view owner, const std::string& kind,
+                                                  const nlohmann::json& params,
+                                                  const std::filesystem::path& dir,
+                                                  const std::string& context,
+                                                  const WrapperWeights& weights) {
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Model> base, CreateBinaryClassifier(owner, kind, params));
+  VIGIL_RETURN_IF_ERROR(base->LoadWeights(dir).WithContext(context));
+  if (base->feature_names() != weights.feature_names) {
+    return DataError(weights.source + ": 'feature_names' differ from the weights in " +
+                     dir.string());
+  }
+  return base;
+}
+
 }  // namespace models_internal
 
 namespace {
@@ -354,32 +396,20 @@ Status CalibratedClassifier::SaveWeights(const std::filesystem::path& dir) const
   const std::filesystem::path base_dir = dir / kBaseDir;
   VIGIL_RETURN_IF_ERROR(models_internal::EnsureDirectory(base_dir));
   VIGIL_RETURN_IF_ERROR(base_->SaveWeights(base_dir));
-  const nlohmann::json doc = {{"format", kWeightsFormat},
-                              {"version", kWeightsVersion},
-                              {"base_kind", base_->kind()},
-                              {"feature_names", base_->feature_names()},
-                              {"calibrator", calibrator_.ToJson()}};
+  nlohmann::json doc = models_internal::WrapperWeightsDocument(
+      kWeightsFormat, kWeightsVersion, base_->kind(), base_->feature_names());
+  doc["calibrator"] = calibrator_.ToJson();
   return models_internal::WriteWeightsDocument(dir / kWeightsFile, doc);
 }
 
 Status CalibratedClassifier::LoadWeights(const std::filesystem::path& dir) {
-  const std::filesystem::path path = dir / kWeightsFile;
-  const std::string source = path.string();
-  VIGIL_ASSIGN_OR_RETURN(nlohmann::json doc, models_internal::ReadWeightsDocument(
-                                                 path, kWeightsFormat, kWeightsVersion));
-  std::vector<std::string> feature_names;
-  try {
-    if (doc.at("base_kind").get<std::string>() != options_.base_kind) {
-      return DataError(source + ": base kind '" + doc.at("base_kind").get<std::string>() +
-                       "' but the config says '" + options_.base_kind + "'");
-    }
-    feature_names = doc.at("feature_names").get<std::vector<std::string>>();
-  } catch (const std::exception& e) {
-    return DataError(source + ": " + e.what());
-  }
-  if (!doc.contains("calibrator")) return DataError(source + ": no 'calibrator'");
+  VIGIL_ASSIGN_OR_RETURN(models_internal::WrapperWeights weights,
+                         models_internal::ReadWrapperWeights(dir / kWeightsFile, kWeightsFormat,
+                                                             kWeightsVersion, options_.base_kind));
+  const std::string& source = weights.source;
+  if (!weights.doc.contains("calibrator")) return DataError(source + ": no 'calibrator'");
   VIGIL_ASSIGN_OR_RETURN(ProbabilityCalibrator calibrator,
-                         ProbabilityCalibrator::FromJson(doc.at("calibrator"), source));
+                         ProbabilityCalibrator::FromJson(weights.doc.at("calibrator"), source));
   if (calibrator.method() != options_.method) {
     return DataError(
         source + ": calibrator method '" + std::string(CalibrationMethodName(calibrator.method())) +
@@ -387,26 +417,15 @@ Status CalibratedClassifier::LoadWeights(const std::filesystem::path& dir) {
   }
   VIGIL_ASSIGN_OR_RETURN(
       std::unique_ptr<Model> base,
-      models_internal::CreateBinaryClassifier(kKind, options_.base_kind, options_.base_params));
-  VIGIL_RETURN_IF_ERROR(base->LoadWeights(dir / kBaseDir).WithContext("model 'calibrated': base"));
-  if (base->feature_names() != feature_names) {
-    return DataError(source + ": 'feature_names' differ from the base's weights in " +
-                     (dir / kBaseDir).string());
-  }
+      models_internal::LoadBaseClassifier(kKind, options_.base_kind, options_.base_params,
+                                          dir / kBaseDir, "model 'calibrated': base", weights));
   base_ = std::move(base);
   calibrator_ = std::move(calibrator);
   return Status::Ok();
 }
 
 namespace models_internal {
-KindRegistration CalibratedKind() {
-  return {std::string(CalibratedClassifier::kKind), Task::kClassification,
-          [](const nlohmann::json& config) -> Result<std::unique_ptr<Model>> {
-            VIGIL_ASSIGN_OR_RETURN(CalibratedClassifier::Options options,
-                                   CalibratedClassifier::Options::FromJson(config));
-            return std::unique_ptr<Model>(std::make_unique<CalibratedClassifier>(options));
-          }};
-}
+KindRegistration CalibratedKind() { return WrapperKindRegistration<CalibratedClassifier>(); }
 }  // namespace models_internal
 
 }  // namespace vigil

@@ -1,7 +1,6 @@
 #include "vigil/models/multi_horizon.h"
 
 #include <algorithm>
-#include <exception>
 #include <set>
 #include <string>
 #include <utility>
@@ -330,43 +329,28 @@ Status MultiHorizonClassifier::SaveWeights(const std::filesystem::path& dir) con
         models_[k]->SaveWeights(sub).WithContext(HorizonContext(options_.horizons_ns[k])));
     horizons.push_back(HorizonName(options_.horizons_ns[k]));
   }
-  const nlohmann::json doc = {{"format", kWeightsFormat},
-                              {"version", kWeightsVersion},
-                              {"base_kind", models_[0]->kind()},
-                              {"horizons", horizons},
-                              {"feature_names", feature_names()}};
+  nlohmann::json doc = models_internal::WrapperWeightsDocument(kWeightsFormat, kWeightsVersion,
+                                                               models_[0]->kind(), feature_names());
+  doc["horizons"] = horizons;
   return models_internal::WriteWeightsDocument(dir / kWeightsFile, doc);
 }
 
 Status MultiHorizonClassifier::LoadWeights(const std::filesystem::path& dir) {
-  const std::filesystem::path path = dir / kWeightsFile;
-  const std::string source = path.string();
-  VIGIL_ASSIGN_OR_RETURN(nlohmann::json doc, models_internal::ReadWeightsDocument(
-                                                 path, kWeightsFormat, kWeightsVersion));
-  std::vector<std::string> feature_names;
-  try {
-    if (doc.at("base_kind").get<std::string>() != options_.base_kind) {
-      return DataError(source + ": base kind '" + doc.at("base_kind").get<std::string>() +
-                       "' but the config says '" + options_.base_kind + "'");
-    }
-    if (doc.at("horizons") != options_.ToJson().at("horizons")) {
-      return DataError(source + ": horizons " + doc.at("horizons").dump() +
-                       " but the config says " + options_.ToJson().at("horizons").dump());
-    }
-    feature_names = doc.at("feature_names").get<std::vector<std::string>>();
-  } catch (const std::exception& e) {
-    return DataError(source + ": " + e.what());
+  VIGIL_ASSIGN_OR_RETURN(models_internal::WrapperWeights weights,
+                         models_internal::ReadWrapperWeights(dir / kWeightsFile, kWeightsFormat,
+                                                             kWeightsVersion, options_.base_kind));
+  const nlohmann::json horizons = options_.ToJson().at("horizons");
+  const nlohmann::json saved = weights.doc.value("horizons", nlohmann::json());
+  if (saved != horizons) {
+    return DataError(weights.source + ": horizons " + saved.dump() + " but the config says " +
+                     horizons.dump());
   }
   std::vector<std::unique_ptr<Model>> models;
   for (int64_t horizon : options_.horizons_ns) {
-    VIGIL_ASSIGN_OR_RETURN(
-        std::unique_ptr<Model> model,
-        models_internal::CreateBinaryClassifier(kKind, options_.base_kind, options_.base_params));
-    const std::filesystem::path sub = HorizonDir(dir, horizon);
-    VIGIL_RETURN_IF_ERROR(model->LoadWeights(sub).WithContext(HorizonContext(horizon)));
-    if (model->feature_names() != feature_names) {
-      return DataError(source + ": 'feature_names' differ from the weights in " + sub.string());
-    }
+    VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                           models_internal::LoadBaseClassifier(
+                               kKind, options_.base_kind, options_.base_params,
+                               HorizonDir(dir, horizon), HorizonContext(horizon), weights));
     models.push_back(std::move(model));
   }
   models_ = std::move(models);
@@ -374,14 +358,7 @@ Status MultiHorizonClassifier::LoadWeights(const std::filesystem::path& dir) {
 }
 
 namespace models_internal {
-KindRegistration MultiHorizonKind() {
-  return {std::string(MultiHorizonClassifier::kKind), Task::kClassification,
-          [](const nlohmann::json& config) -> Result<std::unique_ptr<Model>> {
-            VIGIL_ASSIGN_OR_RETURN(MultiHorizonClassifier::Options options,
-                                   MultiHorizonClassifier::Options::FromJson(config));
-            return std::unique_ptr<Model>(std::make_unique<MultiHorizonClassifier>(options));
-          }};
-}
+KindRegistration MultiHorizonKind() { return WrapperKindRegistration<MultiHorizonClassifier>(); }
 }  // namespace models_internal
 
 }  // namespace vigil

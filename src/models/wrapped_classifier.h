@@ -1,6 +1,6 @@
 // Private to vigil_models: what the wrapper kinds ("calibrated", "multi_horizon") share
 // about the binary classifiers they wrap: the {"kind", "params"} configuration of the base,
-// building and checking it, row slices, and their own weight documents.
+// building and checking it, row slices, their own weight documents and their registration.
 // Implemented in calibrated_classifier.cc.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "models/builtin_kinds.h"
 #include "vigil/core/status.h"
 #include "vigil/models/model.h"
 
@@ -50,5 +51,39 @@ Result<nlohmann::json> ReadWeightsDocument(const std::filesystem::path& path,
                                            std::string_view format, int version);
 // Creates `dir` (and parents) if needed (IoError naming it).
 Status EnsureDirectory(const std::filesystem::path& dir);
+
+// The fields every wrapper's weight document holds; the wrapper adds its own.
+nlohmann::json WrapperWeightsDocument(std::string_view format, int version,
+                                      std::string_view base_kind,
+                                      const std::vector<std::string>& feature_names);
+// A wrapper's weight document read back (ReadWeightsDocument), with its base kind checked
+// against the config's and its feature names.
+struct WrapperWeights {
+  std::string source;  // the file, for messages
+  nlohmann::json doc;
+  std::vector<std::string> feature_names;
+};
+// DataError naming the file when "base_kind" is not `base_kind` or a field is missing.
+Result<WrapperWeights> ReadWrapperWeights(const std::filesystem::path& path,
+                                          std::string_view format, int version,
+                                          const std::string& base_kind);
+// A new base (CreateBinaryClassifier) with the weights in `dir`; its errors get `context`.
+// DataError when its feature names are not those of `weights`.
+Result<std::unique_ptr<Model>> LoadBaseClassifier(std::string_view owner, const std::string& kind,
+                                                  const nlohmann::json& params,
+                                                  const std::filesystem::path& dir,
+                                                  const std::string& context,
+                                                  const WrapperWeights& weights);
+
+// The registration of a wrapper kind: `Wrapper::Options::FromJson`, then a new Wrapper.
+template <typename Wrapper>
+KindRegistration WrapperKindRegistration() {
+  return {std::string(Wrapper::kKind), Task::kClassification,
+          [](const nlohmann::json& config) -> Result<std::unique_ptr<Model>> {
+            VIGIL_ASSIGN_OR_RETURN(typename Wrapper::Options options,
+                                   Wrapper::Options::FromJson(config));
+            return std::unique_ptr<Model>(std::make_unique<Wrapper>(options));
+          }};
+}
 
 }  // namespace vigil::models_internal

@@ -15,15 +15,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kMomentumBars = 5;  // ret5_vol's horizon
 
-std::vector<Bar> BarsOf(const CandleSeries& series, bool has_volume) {
-  std::vector<Bar> bars(series.size());
-  for (int64_t i = 0; i < series.size(); ++i) {
-    bars[i] = {series.ts[i],  series.open[i],  series.high[i],
-               series.low[i], series.close[i], has_volume ? series.volume[i] : 0.0};
-  }
-  return bars;
-}
-
 // value[t - lag], NaN before the start.
 double Lagged(std::span<const double> values, int64_t t, int64_t lag) {
   return t >= lag ? values[t - lag] : kNaN;
@@ -144,6 +135,15 @@ std::vector<LabelledEvent> SimulatedEvents(const SimulatedMarket& market,
 }
 
 }  // namespace
+
+std::vector<Bar> BarsOf(const CandleSeries& series, bool keep_volume) {
+  std::vector<Bar> bars(series.size());
+  for (int64_t i = 0; i < series.size(); ++i) {
+    bars[i] = {series.ts[i],  series.open[i],  series.high[i],
+               series.low[i], series.close[i], keep_volume ? series.volume[i] : 0.0};
+  }
+  return bars;
+}
 
 Status FeatureOptions::Validate() const {
   if (window < 6) return InvalidArgument("FeatureOptions: window must be >= 6");

@@ -23,37 +23,33 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Every feature is a ratio, a return, an oscillator or a volatility of log returns: nothing
-// in price units, so pairs quoted at 1e-5 BTC and at 0.1 BTC can share one model.
+// The evaluation's own features rather than the built-in `default` set: that set adds
+// features in price units (macd, bbands, atr, mom), calendar features and the liquidation
+// and funding state, which candle files do not hold, and its multi-bar returns are simple
+// returns. Every feature here is a ratio, a log return, an oscillator or a volatility of log
+// returns: nothing in price units, so pairs quoted at 1e-5 BTC and at 0.1 BTC can share one
+// model. Its own text also keeps the published evaluation fixed when `default` changes.
 constexpr std::string_view kDefaultSpec = R"(name: risk_eval
 description: scale-free causal candle features for the liquidation and crash evaluation
 driver: candles
 features:
-  - feature: logret
-    params: {k: 1}
-  - feature: logret
-    params: {k: 5}
-  - feature: logret
-    params: {k: 15}
-  - feature: logret
-    params: {k: 60}
-  - feature: rv
-    params: {n: 20}
-  - feature: rv
-    params: {n: 60}
-  - feature: rv_parkinson
-  - feature: rv_gk
-  - feature: zscore
-  - feature: drawdown
-    params: {n: 60}
-  - feature: sharpe
-    params: {n: 60}
-  - feature: rsi
-  - feature: bb_width
-  - feature: adx
-  - feature: stoch
-  - feature: mfi
-  - feature: vol_ratio
+  - {feature: logret, params: {k: 1}}
+  - {feature: logret, params: {k: 5}}
+  - {feature: logret, params: {k: 15}}
+  - {feature: logret, params: {k: 60}}
+  - {feature: rv, params: {n: 20}}
+  - {feature: rv, params: {n: 60}}
+  - {feature: rv_parkinson}
+  - {feature: rv_gk}
+  - {feature: zscore}
+  - {feature: drawdown, params: {n: 60}}
+  - {feature: sharpe, params: {n: 60}}
+  - {feature: rsi}
+  - {feature: bb_width}
+  - {feature: adx}
+  - {feature: stoch}
+  - {feature: mfi}
+  - {feature: vol_ratio}
 )";
 
 // ---------------------------------------------------------------------------------------
@@ -65,12 +61,7 @@ bool AllFinite(std::span<const double> values) {
 
 // One row per bar of `candles`, the engine's columns (NaN in warm-up).
 Result<FeatureMatrix> SeriesFeatures(const CandleSeries& candles, FeatureEngine& engine) {
-  std::vector<Bar> bars(candles.size());
-  for (int64_t i = 0; i < candles.size(); ++i) {
-    bars[i] = {candles.ts[i],  candles.open[i],  candles.high[i],
-               candles.low[i], candles.close[i], candles.volume[i]};
-  }
-  const EventStream stream = EventStream::FromBars(bars);
+  const EventStream stream = EventStream::FromBars(BarsOf(candles));
   engine.Reset();
   const EventStream* streams[] = {&stream};
   VIGIL_ASSIGN_OR_RETURN(Frame frame, ComputeFeatures(engine, streams));

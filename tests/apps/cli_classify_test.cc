@@ -17,7 +17,6 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <numbers>
 #include <random>
@@ -39,31 +38,10 @@ constexpr int kRows = 400;
 // 2024-01-01T00:00:00Z; rows are one minute apart.
 constexpr int64_t kFirstSecond = 1704067200;
 
-void WriteText(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream(path) << text;
-}
-
 std::string Shortest(double value) {
   char buffer[32];
   const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, end);
-}
-
-std::vector<std::string> Split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string::npos ? end : end - start));
-    if (end == std::string::npos) return parts;
-    start = end + 1;
-  }
-}
-
-std::vector<std::string> JsonKeys(const nlohmann::ordered_json& json) {
-  std::vector<std::string> keys;
-  for (const auto& item : json.items()) keys.push_back(item.key());
-  return keys;
 }
 
 std::string TimestampText(int row) {

@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,27 +47,6 @@ std::string LabelledCsv(bool with_timestamp) {
     csv += line;
   }
   return csv;
-}
-
-void WriteText(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream(path) << text;
-}
-
-std::vector<std::string> Split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string::npos ? end : end - start));
-    if (end == std::string::npos) return parts;
-    start = end + 1;
-  }
-}
-
-std::vector<std::string> JsonKeys(const nlohmann::ordered_json& json) {
-  std::vector<std::string> keys;
-  for (const auto& item : json.items()) keys.push_back(item.key());
-  return keys;
 }
 
 class CliDetectTest : public ::testing::Test {

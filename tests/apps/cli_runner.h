@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vigil::cli_test {
@@ -83,5 +84,11 @@ std::string SharedDataPath(const std::string& relative);
 nlohmann::ordered_json ParseJson(const std::string& text);
 // Lines of `text` without their '\n'.
 std::vector<std::string> SplitLines(const std::string& text);
+// `text` cut at every `separator`, keeping empty parts ("a,,b" -> {"a", "", "b"}).
+std::vector<std::string> Split(const std::string& text, char separator);
+// The keys of a JSON object, in order.
+std::vector<std::string> JsonKeys(const nlohmann::ordered_json& json);
+// Writes `text` to `path`, replacing the file.
+void WriteText(const std::filesystem::path& path, std::string_view text);
 
 }  // namespace vigil::cli_test

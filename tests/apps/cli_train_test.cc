@@ -33,10 +33,6 @@ validation: {method: walk_forward, train: 1d, test: 12h}
 promotion: {metric: roc_auc, tolerance: 0.0}
 )";
 
-void WriteText(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream(path) << text;
-}
-
 // A sandbox with three simulated days of one instrument stored and train.yaml written.
 class CliTrainTest : public ::testing::Test {
  protected:

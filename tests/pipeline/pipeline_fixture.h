@@ -1,5 +1,6 @@
 // A temporary Vigil home for pipeline tests: a SQLite store holding a simulated market and
-// a model registry, plus training configs written as YAML text.
+// a model registry, plus training configs written as YAML text, the jobs that train them and
+// checks of the configs' error messages.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,13 +9,19 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vigil/data/simulator.h"
 #include "vigil/pipeline/training_config.h"
+#include "vigil/pipeline/training_job.h"
 #include "vigil/registry/registry.h"
 #include "vigil/store/store.h"
 
 namespace vigil::testing_util {
+
+inline bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 class PipelineTest : public ::testing::Test {
  protected:
@@ -73,6 +80,37 @@ validation:
 
   Result<TrainingConfig> Config(const std::string& yaml) const {
     return ParseTrainingConfig(yaml, "train.yaml", home_);
+  }
+
+  // Runs the job of `yaml` on the store and registry; fails the test (and returns an empty
+  // result) when the config or the job fails.
+  TrainingResult Train(const std::string& yaml, TrainingJobOptions options = {}) {
+    auto config = Config(yaml);
+    EXPECT_TRUE(config.ok()) << config.status().ToString();
+    if (!config.ok()) return {};
+    auto result = RunTrainingJob(*config, *store_, *registry_, options);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? std::move(*result) : TrainingResult{};
+  }
+
+  struct ConfigErrorCase {
+    std::string yaml;
+    std::string expected;  // a part of the error message
+  };
+  // Every case's YAML is refused with a message containing its `expected`.
+  void ExpectConfigErrors(const std::vector<ConfigErrorCase>& cases) const {
+    for (const ConfigErrorCase& c : cases) {
+      auto config = Config(c.yaml);
+      ASSERT_FALSE(config.ok()) << c.yaml;
+      EXPECT_TRUE(Contains(config.status().message(), c.expected))
+          << config.status().message() << "\nexpected: " << c.expected;
+    }
+  }
+  // The error message of `yaml` with its first `from` replaced by `to`.
+  std::string ConfigErrorWith(std::string yaml, const std::string& from,
+                              const std::string& to) const {
+    yaml.replace(yaml.find(from), from.size(), to);
+    return Config(yaml).status().message();
   }
 
   std::filesystem::path home_;

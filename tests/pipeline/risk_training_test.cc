@@ -18,9 +18,7 @@
 namespace vigil {
 namespace {
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using testing_util::Contains;
 
 // 100x long liquidation labels: a 0.5% fall within the horizon, common enough in three
 // simulated days for every fold to see both classes.
@@ -54,14 +52,6 @@ class RiskTrainingTest : public testing_util::PipelineTest {
     auto config = Config(yaml);
     EXPECT_TRUE(config.ok()) << config.status().ToString();
     return config.ok() ? *config : TrainingConfig{};
-  }
-  TrainingResult Train(const std::string& yaml) {
-    auto config = Config(yaml);
-    EXPECT_TRUE(config.ok()) << config.status().ToString();
-    if (!config.ok()) return {};
-    auto result = RunTrainingJob(*config, *store_, *registry_, {});
-    EXPECT_TRUE(result.ok()) << result.status().ToString();
-    return result.ok() ? std::move(*result) : TrainingResult{};
   }
   // The model registered by `result`, reloaded from disk, predicts like it scored.
   void ExpectReloads(const TrainingResult& result) {
@@ -141,12 +131,8 @@ validation: {train: 1d, test: 6h}
 }
 
 TEST_F(RiskTrainingTest, ConfigErrorsNameTheFileLineAndKey) {
-  struct Case {
-    std::string yaml;
-    std::string expected;
-  };
   const std::string base = LiquidationYaml();
-  const std::vector<Case> cases = {
+  const std::vector<ConfigErrorCase> cases = {
       {base + "imbalance: {method: oversample}\n",
        "train.yaml:9: imbalance.method: expected none, class_weight, scale_pos_weight or smote"},
       {base + "imbalance: {method: class_weight, k_neighbors: 3}\n",
@@ -166,16 +152,9 @@ TEST_F(RiskTrainingTest, ConfigErrorsNameTheFileLineAndKey) {
        "train.yaml:9: fallback.kind: 'ridge' is a regression model"},
       {base + "fallback: {kind: logistic, params: {C: -1}}\n", "train.yaml:9: fallback.params:"},
   };
-  for (const Case& c : cases) {
-    auto config = Config(c.yaml);
-    ASSERT_FALSE(config.ok()) << c.yaml;
-    EXPECT_TRUE(Contains(config.status().message(), c.expected))
-        << config.status().message() << "\nexpected: " << c.expected;
-  }
+  ExpectConfigErrors(cases);
   auto replace = [&](const std::string& from, const std::string& to) {
-    std::string yaml = base;
-    yaml.replace(yaml.find(from), from.size(), to);
-    return Config(yaml).status().message();
+    return ConfigErrorWith(base, from, to);
   };
   EXPECT_TRUE(Contains(replace("horizons: [5m, 15m, 60m]", "horizons: [15m, 5m]"),
                        "train.yaml:7: label.horizons: must be distinct and increasing"));

@@ -16,21 +16,9 @@ namespace {
 
 using testing_util::PipelineTest;
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using testing_util::Contains;
 
-class TrainingJobTest : public PipelineTest {
- protected:
-  TrainingResult Train(const std::string& yaml, TrainingJobOptions options = {}) {
-    auto config = Config(yaml);
-    EXPECT_TRUE(config.ok()) << config.status().ToString();
-    if (!config.ok()) return {};
-    auto result = RunTrainingJob(*config, *store_, *registry_, options);
-    EXPECT_TRUE(result.ok()) << result.status().ToString();
-    return result.ok() ? *result : TrainingResult{};
-  }
-};
+class TrainingJobTest : public PipelineTest {};
 
 TEST_F(TrainingJobTest, ConfigParsesEveryPart) {
   auto config =
@@ -57,11 +45,7 @@ TEST_F(TrainingJobTest, ConfigParsesEveryPart) {
 
 TEST_F(TrainingJobTest, ConfigErrorsNameTheLineAndKey) {
   const std::string base = DirectionYaml();
-  struct Case {
-    std::string yaml;
-    std::string expected;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<ConfigErrorCase> cases = {
       {base + "colour: red\n", "train.yaml:16: colour: unknown key"},
       {"name: x\n", "task: missing"},
       {base + "promotion: {metric: sharpe}\n", "promotion.metric: unknown metric 'sharpe'"},
@@ -69,16 +53,9 @@ TEST_F(TrainingJobTest, ConfigErrorsNameTheLineAndKey) {
       {base + "promotion: {tolerance: -1}\n", "promotion.tolerance: must be >= 0"},
       {base + "retention: {keep: -2}\n", "retention.keep: must be >= 0"},
   };
-  for (const Case& c : cases) {
-    auto config = Config(c.yaml);
-    ASSERT_FALSE(config.ok()) << c.yaml;
-    EXPECT_TRUE(Contains(config.status().message(), c.expected))
-        << config.status().message() << "\nexpected: " << c.expected;
-  }
+  ExpectConfigErrors(cases);
   auto replace = [&](const std::string& from, const std::string& to) {
-    std::string yaml = base;
-    yaml.replace(yaml.find(from), from.size(), to);
-    return Config(yaml).status().message();
+    return ConfigErrorWith(base, from, to);
   };
   EXPECT_TRUE(Contains(replace("kind: logistic", "kind: forest"),
                        "train.yaml:4: model.kind: "

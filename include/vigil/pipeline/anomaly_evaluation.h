@@ -80,6 +80,7 @@
 
 #include "vigil/core/status.h"
 #include "vigil/data/simulator.h"
+#include "vigil/features/kernel.h"
 #include "vigil/models/model.h"
 
 namespace vigil {
@@ -100,6 +101,10 @@ struct CandleSeries {
 // Reads a candle file with MarketFileReader (format auto-detected; `venue` is needed when
 // the file does not name one). Fails when the file has no candles or several series.
 Result<CandleSeries> ReadCandleSeries(const std::string& path, const std::string& venue);
+
+// The series as the feature kernels' bars, one per candle. `keep_volume` false gives every
+// bar volume 0 (for a series without volumes, whose column is all NaN).
+std::vector<Bar> BarsOf(const CandleSeries& series, bool keep_volume = true);
 
 enum class InjectedAnomaly { kSpike, kLevelShift, kVarianceBurst, kOracleDeviation };
 std::string_view InjectedAnomalyName(InjectedAnomaly type);  // "spike", "level_shift", ...
