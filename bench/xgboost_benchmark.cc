@@ -5,6 +5,10 @@
 //     the per-call median as the counter median_us (target < 20 us);
 //   - batches of 1,000 rows (items/s = rows/s; target >= 1M rows/s);
 //   - one row through a 100-tree "random_forest";
+//   all with the model's defaults (nthread 0 = all cores; Vigil's compiled predictor), and
+//   the same one-row and 1,000-row cases with {"predictor": "xgboost"} (the same trees
+//   through XGBoost's own predictor, the fallback path), and one row straight through the
+//   C API's XGBoosterPredictFromDense;
 //   - training: a bare XGBoost C-API call (DMatrix from the same doubles + 200
 //     XGBoosterUpdateOneIter) against CreateModel("xgboost") + Fit and the training job's
 //     vigil::FitModel on the same rows and parameters (target: Vigil's overhead < 20%).
@@ -13,11 +17,13 @@
 // `xgboost_benchmark --write_reference_inputs=DIR` writes DIR/x.f64 (50,000 x 30 row-major
 // doubles), DIR/labels.u8 and DIR/vigil.json (parameters and Vigil's mean probability).
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 #include <xgboost/c_api.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -93,6 +99,24 @@ const Classifier& FittedForest() {
   static const Model* model = FitOrDie("random_forest", ForestParams()).release();
   return *AsClassifier(model);
 }
+// FittedBooster's trees behind XGBoost's predictor (saved, then loaded with
+// {"predictor": "xgboost"}).
+const Classifier& FittedBoosterXGBoostPredictor() {
+  static const Model* model = [] {
+    const fs::path dir =
+        fs::temp_directory_path() / ("vigil_xgboost_bench_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    nlohmann::json params = BoostingParams();
+    params["predictor"] = "xgboost";
+    Result<std::unique_ptr<Model>> copy = CreateModel("xgboost", params);
+    if (!copy.ok() || !FittedBooster().SaveWeights(dir).ok() || !(*copy)->LoadWeights(dir).ok()) {
+      std::abort();
+    }
+    fs::remove_all(dir);
+    return std::move(copy).value().release();
+  }();
+  return *AsClassifier(model);
+}
 
 FeatureMatrix Rows(int64_t first, int64_t count) {
   FeatureMatrix x;
@@ -133,10 +157,12 @@ void PredictOneRow(benchmark::State& state, const Classifier& classifier) {
 }
 
 void BM_XGBoostPredictOneRow(benchmark::State& state) { PredictOneRow(state, FittedBooster()); }
+void BM_XGBoostPredictOneRowXGBoostPredictor(benchmark::State& state) {
+  PredictOneRow(state, FittedBoosterXGBoostPredictor());
+}
 void BM_RandomForestPredictOneRow(benchmark::State& state) { PredictOneRow(state, FittedForest()); }
 
-void BM_XGBoostPredictBatch(benchmark::State& state) {
-  const Classifier& classifier = FittedBooster();
+void PredictBatch(benchmark::State& state, const Classifier& classifier) {
   constexpr int64_t kBatches = kRows / kBatchRows;
   std::vector<FeatureMatrix> batches;
   for (int64_t batch = 0; batch < kBatches; ++batch) {
@@ -154,6 +180,11 @@ void BM_XGBoostPredictBatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatchRows);
 }
 
+void BM_XGBoostPredictBatch(benchmark::State& state) { PredictBatch(state, FittedBooster()); }
+void BM_XGBoostPredictBatchXGBoostPredictor(benchmark::State& state) {
+  PredictBatch(state, FittedBoosterXGBoostPredictor());
+}
+
 // --- training ---
 
 bool Ok(int return_code, benchmark::State& state) {
@@ -162,9 +193,23 @@ bool Ok(int return_code, benchmark::State& state) {
   return false;
 }
 
-// What Vigil's "xgboost" kind sets for BoostingParams (src/models/xgboost/xgb_booster.cc).
+// base_score "auto": the positive rate of the labels.
+double PositiveRate() {
+  const std::vector<int>& labels = Data().labels;
+  return std::accumulate(labels.begin(), labels.end(), 0.0) / static_cast<double>(labels.size());
+}
+
+std::string Number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  return buffer;
+}
+
+// What Vigil's "xgboost" kind sets for BoostingParams (src/models/xgboost/xgb_booster.cc),
+// base_score included, so both train the same trees.
 const std::vector<std::pair<std::string, std::string>>& BareParams() {
   static const std::vector<std::pair<std::string, std::string>> params = {
+      {"base_score", Number(PositiveRate())},
       {"tree_method", "hist"},
       {"objective", "binary:logistic"},
       {"eval_metric", "logloss"},
@@ -293,8 +338,14 @@ void OneRowCase(benchmark::internal::Benchmark* bench) {
 }
 
 BENCHMARK(BM_XGBoostPredictOneRow)->Name("xgboost_predict_one_row")->Apply(OneRowCase);
+BENCHMARK(BM_XGBoostPredictOneRowXGBoostPredictor)
+    ->Name("xgboost_predict_one_row_xgboost_predictor")
+    ->Apply(OneRowCase);
 BENCHMARK(BM_XGBoostPredictOneRowBareCApi)->Name("xgboost_predict_one_row_capi")->Apply(OneRowCase);
 BENCHMARK(BM_XGBoostPredictBatch)->Name("xgboost_predict_1000_rows")->Apply(BestOfThree);
+BENCHMARK(BM_XGBoostPredictBatchXGBoostPredictor)
+    ->Name("xgboost_predict_1000_rows_xgboost_predictor")
+    ->Apply(BestOfThree);
 BENCHMARK(BM_RandomForestPredictOneRow)->Name("random_forest_predict_one_row")->Apply(OneRowCase);
 BENCHMARK(BM_XGBoostTrainBareCApi)->Name("xgboost_train_50k_x30_capi")->Apply(BestOfThree);
 BENCHMARK(BM_XGBoostTrainVigilFit)->Name("xgboost_train_50k_x30")->Apply(BestOfThree);
@@ -318,6 +369,7 @@ Status WriteReferenceInputs(const fs::path& dir) {
                                         {"learning_rate", 0.1},
                                         {"forest_trees", kForestTrees},
                                         {"seed", kModelSeed},
+                                        {"base_score", PositiveRate()},
                                         {"mean_probability", mean / static_cast<double>(kRows)}});
 }
 

@@ -42,7 +42,9 @@ ONE_ROW_CALLS = 2000
 def train(x, y, vigil):
     params = {"tree_method": "hist", "objective": "binary:logistic", "eval_metric": "logloss",
               "eta": vigil["learning_rate"], "max_depth": vigil["max_depth"],
-              "seed": vigil["seed"], "verbosity": 0}
+              "seed": vigil["seed"], "verbosity": 0,
+              # Vigil's base_score "auto" (the positive rate), as the same decimal string.
+              "base_score": "%.17g" % vigil["base_score"]}
     dtrain = xgb.DMatrix(x, label=y, missing=np.nan)
     return xgb.train(params, dtrain, num_boost_round=vigil["trees"])
 

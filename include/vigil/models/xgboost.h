@@ -35,6 +35,14 @@
 //                       others by partition, >= 1 (4)
 //   "nthread"           threads for training and prediction, >= 0, 0 = all cores (0)
 //   "seed"              seeds XGBoost's sampling (subsample/colsample), >= 0 (0)
+//   "base_score"        the prediction every tree adds to (probability for classifiers, in
+//                       (0, 1); target for regressors), or "auto" = the weighted mean label of
+//                       the rows trained on (early stopping: without the validation rows),
+//                       as XGBoost 2.0's default: binary, the positive rate clipped to
+//                       [1e-6, 1 - 1e-6]; regression, the mean target; multiclass, 0.5 (XGBoost
+//                       1.7 has one scalar base_score, which softmax ignores) ("auto")
+//   "predictor"         "auto": Vigil's compiled predictor (below) when the model allows it,
+//                       else XGBoost's; "xgboost": always XGBoost's ("auto")
 // Classifier kinds only:
 //   "num_classes"       0 = from the labels (max label + 1, at least 2), else >= 2 (0);
 //                       fix it when some fit rows may lack the highest class
@@ -60,9 +68,19 @@
 // in [0, num_classes); regression targets finite. Weights: empty or one per row, finite, >= 0.
 // Categorical columns: non-negative integer codes (or NaN) at Fit and at prediction.
 //
-// Predictions: float32 inside XGBoost, returned as doubles. PredictProba / Predict use
-// XGBoost's in-place prediction (no DMatrix is built). RawMargin is the untransformed sum
-// of tree outputs plus base_score's margin (log-odds; per class for multiclass).
+// Predictions: float32 as in XGBoost, returned as doubles. PredictProba, Predict and
+// RawMargin use Vigil's compiled predictor: after Fit and LoadWeights the trees are compiled
+// into flat complete-tree arrays walked branch-free (src/models/xgboost/xgb_fast_predictor.h),
+// with XGBoost's exact semantics (float32 features, `value < split` goes left, NaN to the
+// default child, float32 sums in tree order from the base margin, XGBoost's sigmoid and
+// softmax), and checked bit for bit against XGBoost's predictor on probe rows before use.
+// Models it does not compile, or that fail the check, predict through XGBoost's in-place
+// prediction instead (Describe's "predictor" says which, "predictor_fallback" why):
+// categorical features, trees deeper than 12 (lossguide without a depth limit), layouts
+// over 256 MiB. Either way the numbers are XGBoost's bit for bit. Batches of 256 rows or
+// more per thread use up to nthread threads; results never depend on the thread count.
+// RawMargin is the untransformed sum of tree outputs plus base_score's margin (log-odds;
+// per class for multiclass).
 // SHAP (ExplainableModel::Shap): exact TreeSHAP (Lundberg, Erion & Lee 2018, "Consistent
 // individualized feature attribution for tree ensembles", Algorithm 2) as computed by
 // XGBoost's pred_contribs, in margin space: rows x outputs x (features + 1), the last
@@ -72,18 +90,19 @@
 //
 // Weight files in the registry's version directory: xgboost.json (the booster in
 // XGBoost's JSON model format) and xgboost_meta.json (format tag, kind, features,
-// num_classes, best iteration, categorical columns, and the model file's size and hash).
+// num_classes, best iteration, categorical columns, base_score, and the model file's size
+// and hash; files without base_score, written before the key existed, mean 0.5).
 // LoadWeights fails with DataError naming the file when either is missing, unparsable, or
 // inconsistent with the other or with the configuration; predictions after a load equal
 // the saved model's bit for bit.
 //
 // Thread-safety: const methods (PredictProba, Predict, RawMargin, Shap, Importance,
-// Describe, SaveWeights) may run concurrently on one fitted model: XGBoost documents
-// prediction on tree boosters as thread-safe since 1.4 (outputs live in per-thread
-// buffers); the model is configured once at the end of Fit / LoadWeights so no lazy
-// configuration happens during prediction. Fit and LoadWeights need exclusive access.
-// Lifetime: destroy models before the process exits. XGBoost keeps per-thread state that
-// is torn down when exit() starts, and freeing a booster after that crashes, so a model
+// Describe, SaveWeights) may run concurrently on one fitted model: the compiled predictor
+// is immutable, and XGBoost documents prediction on tree boosters as thread-safe since 1.4
+// (outputs live in per-thread buffers); the model is configured once at the end of Fit /
+// LoadWeights so no lazy configuration happens during prediction. Fit and LoadWeights need
+// exclusive access. Lifetime: destroy models before the process exits. XGBoost keeps per-thread
+// state that is torn down when exit() starts, and freeing a booster after that crashes, so a model
 // held by a static object must be released on purpose (never destroyed) or reset before
 // main returns.
 #pragma once
@@ -133,6 +152,9 @@ struct XGBoostOptions {
   int max_cat_to_onehot = 4;
   int nthread = 0;
   uint64_t seed = 0;
+  std::optional<double> base_score;  // nullopt = "auto"
+  enum class Predictor { kAuto, kXGBoost };
+  Predictor predictor = Predictor::kAuto;
   // Classification.
   int num_classes = 0;
   std::optional<double> scale_pos_weight = 1.0;  // nullopt = "auto"
@@ -174,7 +196,9 @@ class XGBoostClassifier final : public Classifier, public ExplainableModel {
   Status SaveWeights(const std::filesystem::path& dir) const override;
   Status LoadWeights(const std::filesystem::path& dir) override;
   // {"kind", "fitted", "objective", "num_classes", "trees", "boosted_rounds",
-  //  "best_iteration", "scale_pos_weight", "categorical", "top_features": [{feature, gain}]}.
+  //  "best_iteration", "trained_rounds", "scale_pos_weight", "base_score", "predictor"
+  //  ("vigil" or "xgboost"), "predictor_fallback" (why not "vigil"; empty when it is),
+  //  "categorical", "top_features": [{feature, gain}]}.
   nlohmann::json Describe() const override;
   bool fitted() const override;
   const std::vector<std::string>& feature_names() const override;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <utility>
 
+#include "models/anomaly/parallel.h"
 #include "vigil/core/rng.h"
 #include "vigil/core/text_file.h"
 
@@ -48,7 +49,7 @@ std::string EvalMetric(const std::string& objective) {
 }
 
 // Every XGBoost parameter Vigil sets; names as XGBoost's (learning_rate = eta, ...).
-Params BoosterParams(const XGBoostOptions& options, const TrainingInput& input) {
+Params BoosterParams(const XGBoostOptions& options, const TrainingInput& input, double base_score) {
   const bool forest = IsRandomForest(options.kind);
   const std::string objective = Objective(options, input.num_classes);
   Params params = {
@@ -72,6 +73,7 @@ Params BoosterParams(const XGBoostOptions& options, const TrainingInput& input) 
       {"nthread", std::to_string(options.nthread)},
       {"seed", std::to_string(options.seed)},
       {"verbosity", "0"},
+      {"base_score", Number(base_score)},
   };
   if (forest) params.emplace_back("num_parallel_tree", std::to_string(options.n_estimators));
   if (input.num_classes > 2) params.emplace_back("num_class", std::to_string(input.num_classes));
@@ -113,20 +115,21 @@ Result<DMatrixOwner> LabelledMatrix(const TrainingInput& input, int64_t first_ro
 }
 
 // With early stopping, the chronologically last validation_fraction of the rows is held out.
-Result<TrainingMatrices> BuildMatrices(const XGBoostOptions& options, const TrainingInput& input,
-                                       const std::vector<bool>& categorical) {
-  const int64_t rows = input.x->rows;
-  const std::string_view kind = TreeEnsembleKindName(options.kind);
-  int64_t valid_rows = 0;
-  if (options.early_stopping_rounds > 0) {
-    valid_rows = static_cast<int64_t>(std::floor(rows * options.validation_fraction));
-    if (valid_rows < 1 || valid_rows >= rows) {
-      return InvalidArgument("model '" + std::string(kind) + "': early stopping needs at least " +
-                             "one training and one validation row (" + std::to_string(rows) +
-                             " rows, validation_fraction " + Number(options.validation_fraction) +
-                             ")");
-    }
+Result<int64_t> ValidationRows(const XGBoostOptions& options, int64_t rows) {
+  if (options.early_stopping_rounds == 0) return int64_t{0};
+  const int64_t valid_rows = static_cast<int64_t>(std::floor(rows * options.validation_fraction));
+  if (valid_rows < 1 || valid_rows >= rows) {
+    return InvalidArgument("model '" + std::string(TreeEnsembleKindName(options.kind)) +
+                           "': early stopping needs at least one training and one validation " +
+                           "row (" + std::to_string(rows) + " rows, validation_fraction " +
+                           Number(options.validation_fraction) + ")");
   }
+  return valid_rows;
+}
+
+Result<TrainingMatrices> BuildMatrices(const XGBoostOptions& options, const TrainingInput& input,
+                                       int64_t valid_rows, const std::vector<bool>& categorical) {
+  const int64_t rows = input.x->rows;
   TrainingMatrices matrices;
   VIGIL_ASSIGN_OR_RETURN(matrices.train,
                          LabelledMatrix(input, 0, rows - valid_rows, options.nthread, categorical));
@@ -212,6 +215,7 @@ nlohmann::json MetaJson(const EnsembleMeta& meta, const std::string& model_bytes
           {"trained_rounds", meta.trained_rounds},
           {"parallel_trees", meta.parallel_trees},
           {"scale_pos_weight", meta.scale_pos_weight},
+          {"base_score", meta.base_score},
           {"model_file", XGBoostClassifier::kWeightsFile},
           {"model_bytes", model_bytes.size()},
           {"model_fnv1a64", HexHash(model_bytes)}};
@@ -250,6 +254,8 @@ Result<EnsembleMeta> ParseMeta(const nlohmann::json& doc, const std::string& sou
     meta.trained_rounds = doc.at("trained_rounds").get<int>();
     meta.parallel_trees = doc.at("parallel_trees").get<int>();
     meta.scale_pos_weight = doc.at("scale_pos_weight").get<double>();
+    // Absent from files written before the key existed, when every model started at 0.5.
+    meta.base_score = doc.value("base_score", 0.5);
     *expected_bytes = doc.at("model_bytes").get<size_t>();
     *expected_hash = doc.at("model_fnv1a64").get<std::string>();
     return meta;
@@ -277,13 +283,15 @@ Status CheckMetaAgainstOptions(const EnsembleMeta& meta, const XGBoostOptions& o
   return Status::Ok();
 }
 
-// The booster in XGBoost's JSON model format.
-Result<std::string> ModelJson(const BoosterOwner& booster) {
+// The booster in XGBoost's model format: "json" (the weight file) or "ubj" (the same
+// document as UBJSON, where floats are stored as float32 bits).
+Result<std::string> ModelBuffer(const BoosterOwner& booster, std::string_view format) {
   bst_ulong length = 0;
   const char* bytes = nullptr;
-  VIGIL_RETURN_IF_ERROR(CheckXGBoost(
-      XGBoosterSaveModelToBuffer(booster.get(), R"({"format":"json"})", &length, &bytes),
-      "XGBoosterSaveModelToBuffer"));
+  const std::string config = R"({"format":")" + std::string(format) + R"("})";
+  VIGIL_RETURN_IF_ERROR(
+      CheckXGBoost(XGBoosterSaveModelToBuffer(booster.get(), config.c_str(), &length, &bytes),
+                   "XGBoosterSaveModelToBuffer"));
   return std::string(bytes, length);
 }
 
@@ -332,8 +340,31 @@ Result<std::vector<size_t>> CategoricalColumns(std::string_view kind,
   return columns;
 }
 
-TreeEnsemble::TreeEnsemble(BoosterOwner booster, EnsembleMeta meta, int nthread)
-    : booster_(std::move(booster)), meta_(std::move(meta)), nthread_(nthread) {
+double ResolveBaseScore(const XGBoostOptions& options, const TrainingInput& input,
+                        int64_t train_rows) {
+  // Clipped so that the binary base margin log(p / (1 - p)) stays finite.
+  constexpr double kMinRate = 1e-6;
+  if (options.base_score) return *options.base_score;
+  if (input.num_classes > 2) return 0.5;
+  double weighted = 0.0;
+  double total = 0.0;
+  for (int64_t row = 0; row < train_rows; ++row) {
+    const double weight = input.weights.empty() ? 1.0 : input.weights[row];
+    weighted += weight * input.labels[row];
+    total += weight;
+  }
+  const bool binary = input.num_classes == 2;
+  if (!(total > 0)) return binary ? 0.5 : 0.0;
+  const double mean = weighted / total;
+  return binary ? std::clamp(mean, kMinRate, 1.0 - kMinRate) : mean;
+}
+
+TreeEnsemble::TreeEnsemble(BoosterOwner booster, EnsembleMeta meta, const XGBoostOptions& options)
+    : booster_(std::move(booster)),
+      meta_(std::move(meta)),
+      nthread_(options.nthread),
+      threads_(models_internal::ResolveJobs(options.nthread == 0 ? -1 : options.nthread)),
+      use_xgboost_predictor_(options.predictor == XGBoostOptions::Predictor::kXGBoost) {
   for (size_t col = 0; col < meta_.features.size(); ++col) {
     const auto& names = meta_.categorical;
     if (std::find(names.begin(), names.end(), meta_.features[col]) != names.end()) {
@@ -365,12 +396,15 @@ Result<std::unique_ptr<TreeEnsemble>> TreeEnsemble::Fit(const XGBoostOptions& op
     mask.assign(x.cols(), false);
     for (size_t col : categorical_columns) mask[col] = true;
   }
-  VIGIL_ASSIGN_OR_RETURN(TrainingMatrices matrices, BuildMatrices(options, input, mask));
+  VIGIL_ASSIGN_OR_RETURN(const int64_t valid_rows, ValidationRows(options, x.rows));
+  VIGIL_ASSIGN_OR_RETURN(TrainingMatrices matrices,
+                         BuildMatrices(options, input, valid_rows, mask));
+  const double base_score = ResolveBaseScore(options, input, x.rows - valid_rows);
   // Registered as XGBoost's Python package registers them (training data, then evals).
   std::vector<DMatrixHandle> cache = {matrices.train.get()};
   if (matrices.valid) cache.push_back(matrices.valid.get());
   VIGIL_ASSIGN_OR_RETURN(BoosterOwner booster, MakeBooster(cache));
-  for (const auto& [name, value] : BoosterParams(options, input)) {
+  for (const auto& [name, value] : BoosterParams(options, input, base_score)) {
     VIGIL_RETURN_IF_ERROR(
         SetParam(booster, name, value).WithContext("model '" + std::string(kind) + "'"));
   }
@@ -389,35 +423,63 @@ Result<std::unique_ptr<TreeEnsemble>> TreeEnsemble::Fit(const XGBoostOptions& op
   meta.trained_rounds = outcome.trained_rounds;
   meta.parallel_trees = IsRandomForest(options.kind) ? options.n_estimators : 1;
   meta.scale_pos_weight = input.num_classes == 2 ? input.scale_pos_weight : 1.0;
+  meta.base_score = base_score;
   std::unique_ptr<TreeEnsemble> ensemble(
-      new TreeEnsemble(std::move(booster), std::move(meta), options.nthread));
-  VIGIL_RETURN_IF_ERROR(ensemble->Prepare());
+      new TreeEnsemble(std::move(booster), std::move(meta), options));
+  VIGIL_RETURN_IF_ERROR(ensemble->Prepare(&x));
   return ensemble;
 }
 
-Status TreeEnsemble::Prepare() {
-  if (nthread_ != 1) {
-    VIGIL_ASSIGN_OR_RETURN(const std::string model, ModelJson(booster_));
-    VIGIL_ASSIGN_OR_RETURN(serial_booster_, MakeBooster({}));
-    VIGIL_RETURN_IF_ERROR(CheckXGBoost(
-        XGBoosterLoadModelFromBuffer(serial_booster_.get(), model.data(), model.size()),
-        "XGBoosterLoadModelFromBuffer"));
-    VIGIL_RETURN_IF_ERROR(SetParam(serial_booster_, "nthread", "1"));
-    VIGIL_RETURN_IF_ERROR(SetParam(serial_booster_, "verbosity", "0"));
-  }
+Status TreeEnsemble::Prepare(const FeatureMatrix* training) {
   FeatureMatrix probe;
   probe.columns = meta_.features;
   probe.rows = 1;
   probe.values.assign(meta_.features.size(), std::numeric_limits<double>::quiet_NaN());
-  VIGIL_RETURN_IF_ERROR(PredictWith(booster_, probe, /*margin=*/false).status());
-  if (serial_booster_) {
-    VIGIL_RETURN_IF_ERROR(PredictWith(serial_booster_, probe, /*margin=*/false).status());
+  VIGIL_RETURN_IF_ERROR(PredictWithXGBoost(probe, /*margin=*/false).status());
+  Result<std::unique_ptr<FastPredictor>> fast = CompileAndCheck(training);
+  if (fast.ok()) {
+    fast_ = std::move(fast).value();
+  } else {
+    fallback_reason_ = fast.status().message();
   }
   return Status::Ok();
 }
 
+Result<std::unique_ptr<FastPredictor>> TreeEnsemble::CompileAndCheck(
+    const FeatureMatrix* training) const {
+  // Probe rows from the split thresholds, plus real rows when there are some.
+  constexpr int64_t kProbeRows = 128;
+  constexpr int64_t kTrainingProbeRows = 256;
+  constexpr uint64_t kProbeSeed = 0x5eedf00d;
+  if (use_xgboost_predictor_) return Unimplemented("configured: predictor \"xgboost\"");
+  if (!categorical_columns_.empty()) {
+    return Unimplemented("not compiled by Vigil's predictor: categorical features");
+  }
+  VIGIL_ASSIGN_OR_RETURN(const std::string document, ModelBuffer(booster_, "ubj"));
+  const nlohmann::json model =
+      nlohmann::json::from_ubjson(document, /*strict=*/true, /*allow_exceptions=*/false);
+  if (model.is_discarded()) return Internal("XGBoost's UBJSON model does not parse");
+  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<FastPredictor> fast, FastPredictor::Compile(model));
+  if (fast->num_features() != meta_.features.size() || fast->outputs() != outputs()) {
+    return Internal("compiled predictor: " + std::to_string(fast->num_features()) +
+                    " features and " + std::to_string(fast->outputs()) + " outputs");
+  }
+  FeatureMatrix probe = ProbeRows(*fast, meta_.features, kProbeRows, kProbeSeed);
+  if (training != nullptr) {
+    const int64_t rows = std::min(training->rows, kTrainingProbeRows);
+    probe.values.insert(probe.values.end(), training->values.begin(),
+                        training->values.begin() + rows * training->cols());
+    probe.rows += rows;
+  }
+  const ReferencePredictor reference = [this](const FeatureMatrix& x, bool margin) {
+    return PredictWithXGBoost(x, margin);
+  };
+  VIGIL_RETURN_IF_ERROR(CheckAgreement(*fast, probe, reference));
+  return fast;
+}
+
 Status TreeEnsemble::Save(const fs::path& dir) const {
-  VIGIL_ASSIGN_OR_RETURN(const std::string model, ModelJson(booster_));
+  VIGIL_ASSIGN_OR_RETURN(const std::string model, ModelBuffer(booster_, "json"));
   const fs::path model_path = dir / XGBoostClassifier::kWeightsFile;
   VIGIL_RETURN_IF_ERROR(WriteFileAtomically(model_path.string(), model));
   // The meta file last: a directory with a meta file has the model it describes.
@@ -459,8 +521,8 @@ Result<std::unique_ptr<TreeEnsemble>> TreeEnsemble::Load(const XGBoostOptions& o
                      std::to_string(meta.boosted_rounds));
   }
   std::unique_ptr<TreeEnsemble> ensemble(
-      new TreeEnsemble(std::move(booster), std::move(meta), options.nthread));
-  VIGIL_RETURN_IF_ERROR(ensemble->Prepare().WithContext(model_path));
+      new TreeEnsemble(std::move(booster), std::move(meta), options));
+  VIGIL_RETURN_IF_ERROR(ensemble->Prepare(/*training=*/nullptr).WithContext(model_path));
   return ensemble;
 }
 

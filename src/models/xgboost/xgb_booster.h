@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "models/xgboost/xgb_fast_predictor.h"
 #include "models/xgboost/xgb_handles.h"
 #include "vigil/core/status.h"
 #include "vigil/models/model.h"
@@ -36,6 +37,7 @@ struct EnsembleMeta {
   int trained_rounds = 0;                // rounds run before early stopping cut back
   int parallel_trees = 1;                // trees per output per round (forests: n_estimators)
   double scale_pos_weight = 1.0;         // as resolved at Fit ("auto" -> a number)
+  double base_score = 0.5;               // as resolved at Fit ("auto" -> a number)
 };
 
 // The training problem as XGBoost sees it.
@@ -46,6 +48,12 @@ struct TrainingInput {
   int num_classes = 0;         // 0 for regression
   double scale_pos_weight = 1.0;
 };
+
+// The base_score XGBoost trains from: the option's number, or for "auto" the weighted mean
+// label of the first `train_rows` rows (binary: the positive rate clipped to [1e-6, 1 - 1e-6];
+// regression: the mean target; multiclass: 0.5, as XGBoost 1.7 has one scalar base_score).
+double ResolveBaseScore(const XGBoostOptions& options, const TrainingInput& input,
+                        int64_t train_rows);
 
 class TreeEnsemble {
  public:
@@ -64,35 +72,39 @@ class TreeEnsemble {
 
   // Checks x against the fitted columns (names, order), infinities and categorical codes.
   Status CheckRows(const FeatureMatrix& x) const;
-  // In-place prediction (rows x outputs, row-major): probabilities / predictions, or raw
-  // margins. Precondition: CheckRows(x) passed.
+  // Rows x outputs, row-major: probabilities / predictions, or raw margins. Vigil's compiled
+  // predictor when the model allows it (bit-identical to XGBoost's), else XGBoost's in-place
+  // prediction. Precondition: CheckRows(x) passed.
   Result<std::vector<double>> Predict(const FeatureMatrix& x, bool margin) const;
+  // XGBoost's in-place prediction, whatever the predictor in use.
+  Result<std::vector<double>> PredictWithXGBoost(const FeatureMatrix& x, bool margin) const;
   Result<Attributions> Shap(const FeatureMatrix& x) const;
   Result<FeatureImportance> Importance() const;
   nlohmann::json Describe() const;
+  // Whether predictions use Vigil's compiled predictor, and why not when they do not.
+  bool compiled() const { return fast_ != nullptr; }
+  const std::string& fallback_reason() const { return fallback_reason_; }
 
  private:
-  TreeEnsemble(BoosterOwner booster, EnsembleMeta meta, int nthread);
-  // Makes the serial copy of the booster and runs one prediction on each, so that XGBoost's
-  // lazy configuration happens now, under exclusive access, not inside concurrent const calls.
-  Status Prepare();
-  Result<std::vector<double>> PredictWith(const BoosterOwner& booster, const FeatureMatrix& x,
-                                          bool margin) const;
+  TreeEnsemble(BoosterOwner booster, EnsembleMeta meta, const XGBoostOptions& options);
+  // Runs one prediction so that XGBoost's lazy configuration happens now, under exclusive
+  // access, not inside concurrent const calls; then compiles the trees (Vigil's predictor)
+  // unless the options or the model rule it out, and checks the compiled predictor against
+  // XGBoost's on probe rows plus the first rows of `training` (may be null), bit for bit.
+  Status Prepare(const FeatureMatrix* training);
+  // The compiled predictor, or the reason (fallback_reason_) to keep XGBoost's.
+  Result<std::unique_ptr<FastPredictor>> CompileAndCheck(const FeatureMatrix* training) const;
   // Categorical flags per feature (empty when no column is categorical).
   std::vector<bool> CategoricalMask() const;
 
-  // XGBoost's CPU predictor hands out blocks of 64 rows per thread, so a batch of at most
-  // that many rows runs on one thread anyway and only pays for waking the others (tens of
-  // microseconds, milliseconds on a loaded machine). Such batches go to serial_booster_, a
-  // copy of the same trees configured with one thread: every row still sums its trees in
-  // the same order, so the results are bit-identical. Empty when nthread is 1.
-  static constexpr int64_t kSerialRows = 64;
-
   BoosterOwner booster_;
-  BoosterOwner serial_booster_;
   EnsembleMeta meta_;
   std::vector<size_t> categorical_columns_;
   int nthread_ = 0;
+  int threads_ = 1;  // nthread resolved (0 = all cores) once: the lookup reads /sys
+  bool use_xgboost_predictor_ = false;  // the "predictor" option is "xgboost"
+  std::unique_ptr<const FastPredictor> fast_;
+  std::string fallback_reason_;  // empty when fast_ is set
 };
 
 // Parses and validates the kind-independent checks of a fit: categorical names exist,

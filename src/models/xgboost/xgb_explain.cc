@@ -1,5 +1,6 @@
-// Prediction and explanation: in-place prediction (probabilities, predictions, raw
-// margins), TreeSHAP contributions and XGBoost's own feature importance.
+// Prediction and explanation: Vigil's compiled predictor or XGBoost's in-place prediction
+// (probabilities, predictions, raw margins), TreeSHAP contributions and XGBoost's own
+// feature importance.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -59,12 +60,14 @@ Status TreeEnsemble::CheckRows(const FeatureMatrix& x) const {
 }
 
 Result<std::vector<double>> TreeEnsemble::Predict(const FeatureMatrix& x, bool margin) const {
-  const bool serial = serial_booster_ && x.rows <= kSerialRows;
-  return PredictWith(serial ? serial_booster_ : booster_, x, margin);
+  if (!fast_) return PredictWithXGBoost(x, margin);
+  std::vector<double> out(static_cast<size_t>(x.rows) * outputs());
+  fast_->Predict(x.values.data(), x.rows, margin, threads_, out.data());
+  return out;
 }
 
-Result<std::vector<double>> TreeEnsemble::PredictWith(const BoosterOwner& booster,
-                                                      const FeatureMatrix& x, bool margin) const {
+Result<std::vector<double>> TreeEnsemble::PredictWithXGBoost(const FeatureMatrix& x,
+                                                             bool margin) const {
   // Binary probabilities are P(label 1) only: one column, as the margins.
   const uint64_t width = static_cast<uint64_t>(outputs());
   if (x.rows == 0) return std::vector<double>{};
@@ -73,7 +76,7 @@ Result<std::vector<double>> TreeEnsemble::PredictWith(const BoosterOwner& booste
   bst_ulong dims = 0;
   const float* values = nullptr;
   VIGIL_RETURN_IF_ERROR(
-      CheckXGBoost(XGBoosterPredictFromDense(booster.get(), array.c_str(),
+      CheckXGBoost(XGBoosterPredictFromDense(booster_.get(), array.c_str(),
                                              (margin ? MarginConfig() : ValueConfig()).c_str(),
                                              nullptr, &shape, &dims, &values),
                    "XGBoosterPredictFromDense"));
@@ -162,6 +165,9 @@ nlohmann::json TreeEnsemble::Describe() const {
           {"best_iteration", meta_.best_iteration},
           {"trained_rounds", meta_.trained_rounds},
           {"scale_pos_weight", meta_.scale_pos_weight},
+          {"base_score", meta_.base_score},
+          {"predictor", fast_ ? "vigil" : "xgboost"},
+          {"predictor_fallback", fallback_reason_},
           {"categorical", meta_.categorical},
           {"top_features", top}};
 }

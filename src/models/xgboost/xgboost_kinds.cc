@@ -25,7 +25,7 @@ constexpr std::string_view kCommonKeys[] = {"n_estimators", "max_depth",        
                                             "reg_lambda",   "reg_alpha",         "gamma",
                                             "max_bin",      "grow_policy",       "max_leaves",
                                             "categorical",  "max_cat_to_onehot", "nthread",
-                                            "seed"};
+                                            "seed",         "base_score",        "predictor"};
 constexpr std::string_view kBoostingKeys[] = {"learning_rate", "early_stopping_rounds",
                                               "validation_fraction"};
 constexpr std::string_view kClassificationKeys[] = {"num_classes", "scale_pos_weight",
@@ -86,6 +86,15 @@ Result<std::optional<double>> ParseScalePosWeight(std::string_view kind,
   if (value.is_string() && value.get<std::string>() == "auto") return std::optional<double>();
   if (!value.is_number())
     return ConfigError(kind, "scale_pos_weight", "must be a number or \"auto\"");
+  return std::optional<double>(value.get<double>());
+}
+
+// A number, or "auto" (nullopt).
+Result<std::optional<double>> ParseBaseScore(std::string_view kind, const nlohmann::json& config) {
+  if (!config.is_object() || !config.contains("base_score")) return std::optional<double>();
+  const nlohmann::json& value = config.at("base_score");
+  if (value.is_string() && value.get<std::string>() == "auto") return std::optional<double>();
+  if (!value.is_number()) return ConfigError(kind, "base_score", "must be a number or \"auto\"");
   return std::optional<double>(value.get<double>());
 }
 
@@ -243,6 +252,12 @@ Status XGBoostOptions::Validate() const {
   if (scale_pos_weight && (!(*scale_pos_weight > 0) || !std::isfinite(*scale_pos_weight))) {
     return ConfigError(name, "scale_pos_weight", "must be > 0 or \"auto\"");
   }
+  if (base_score && !std::isfinite(*base_score)) {
+    return ConfigError(name, "base_score", "must be finite or \"auto\"");
+  }
+  if (base_score && IsClassification(kind) && !(*base_score > 0 && *base_score < 1)) {
+    return ConfigError(name, "base_score", "must lie in (0, 1) for a classifier, or be \"auto\"");
+  }
   if (!(huber_slope > 0) || !std::isfinite(huber_slope)) {
     return ConfigError(name, "huber_slope", "must be > 0");
   }
@@ -288,6 +303,11 @@ Result<XGBoostOptions> XGBoostOptions::FromJson(TreeEnsembleKind kind,
                          ConfigInt(name, config, "max_cat_to_onehot", o.max_cat_to_onehot));
   VIGIL_ASSIGN_OR_RETURN(o.nthread, ConfigInt(name, config, "nthread", o.nthread));
   VIGIL_ASSIGN_OR_RETURN(o.seed, ParseSeed(name, config, o.seed));
+  VIGIL_ASSIGN_OR_RETURN(o.base_score, ParseBaseScore(name, config));
+  VIGIL_ASSIGN_OR_RETURN(
+      o.predictor,
+      ParseChoice(name, config, "predictor",
+                  {{"auto", Predictor::kAuto}, {"xgboost", Predictor::kXGBoost}}, o.predictor));
   VIGIL_ASSIGN_OR_RETURN(o.num_classes, ConfigInt(name, config, "num_classes", o.num_classes));
   VIGIL_ASSIGN_OR_RETURN(o.scale_pos_weight, ParseScalePosWeight(name, config, 1.0));
   VIGIL_ASSIGN_OR_RETURN(o.class_weight, ParseChoice(name, config, "class_weight",
@@ -325,7 +345,9 @@ nlohmann::json XGBoostOptions::ToJson() const {
       {"categorical", categorical},
       {"max_cat_to_onehot", max_cat_to_onehot},
       {"nthread", nthread},
-      {"seed", seed}};
+      {"seed", seed},
+      {"base_score", base_score ? nlohmann::json(*base_score) : nlohmann::json("auto")},
+      {"predictor", predictor == Predictor::kXGBoost ? "xgboost" : "auto"}};
   if (!IsRandomForest(kind)) {
     json["learning_rate"] = learning_rate;
     json["early_stopping_rounds"] = early_stopping_rounds;
