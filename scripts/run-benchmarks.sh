@@ -97,8 +97,11 @@ for case, what in (("xgboost_train_50k_x30", "CreateModel + Fit"),
     print(f"{what:32} {100 * (runs[case]['real_time'] / bare - 1):+6.1f}% over the C API")
 for case in ("xgboost_predict_one_row", "random_forest_predict_one_row"):
     print(f"{case:32} per-call median {runs[case]['median_us']:.1f} us (target < 20 us)")
-batch = runs["xgboost_predict_1000_rows"]["items_per_second"]
-print(f"{'xgboost_predict_1000_rows':32} {batch:,.0f} rows/s (target >= 1,000,000)")
+# The fastest repeat's time, not its items_per_second (that field follows another repeat).
+for case in ("xgboost_predict_1000_rows", "xgboost_predict_1000_rows_xgboost_predictor"):
+    if case in runs:
+        batch = 1000 / (runs[case]["real_time"] * 1e-3)  # real_time is in ms
+        print(f"{case:32} {batch:,.0f} rows/s (target >= 1,000,000)")
 PY
 }
 
