@@ -174,6 +174,14 @@ constexpr std::string_view kTrainingJobsSql[] = {
     "CREATE INDEX training_jobs_by_model ON training_jobs (model_name, job_id)",
 };
 
+// Migration 4: indexes for serving. LatestPredictions(instrument, model) and a model filter
+// read one index range instead of every prediction of the instrument (a model that never
+// scored it would otherwise cost a scan of them all); QueryAlerts by instrument likewise.
+constexpr std::string_view kServingIndexesSql[] = {
+    "CREATE INDEX IF NOT EXISTS predictions_by_model ON predictions (instrument, model_name, ts)",
+    "CREATE INDEX IF NOT EXISTS alerts_by_instrument ON alerts (instrument, ts)",
+};
+
 void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
   size_t pos = 0;
   while ((pos = text->find(from, pos)) != std::string::npos) {
@@ -239,10 +247,16 @@ std::vector<Migration> Migrations(const Dialect& dialect) {
   Migration jobs{3, "training_jobs: queued_at, nullable started_at", {}};
   for (std::string_view sql : kTrainingJobsSql) jobs.statements.push_back(RenderSql(sql, dialect));
 
+  Migration serving{4, "indexes for serving: predictions by model, alerts by instrument", {}};
+  for (std::string_view sql : kServingIndexesSql) {
+    serving.statements.push_back(RenderSql(sql, dialect));
+  }
+
   std::vector<Migration> all;
   all.push_back(std::move(market));
   all.push_back(std::move(ml));
   all.push_back(std::move(jobs));
+  all.push_back(std::move(serving));
   return all;
 }
 

@@ -52,9 +52,9 @@ TEST_P(MigrationsTest, LeavesNoPlaceholders) {
   }
 }
 
-TEST_P(MigrationsTest, VersionsIncreaseFromOneToThree) {
+TEST_P(MigrationsTest, VersionsIncreaseFromOneToFour) {
   std::vector<Migration> migrations = Migrations(dialect());
-  ASSERT_EQ(migrations.size(), 3u);
+  ASSERT_EQ(migrations.size(), 4u);
   int previous = 0;
   for (const Migration& migration : migrations) {
     EXPECT_GT(migration.version, previous);
@@ -63,7 +63,7 @@ TEST_P(MigrationsTest, VersionsIncreaseFromOneToThree) {
     previous = migration.version;
   }
   EXPECT_EQ(migrations.front().version, 1);
-  EXPECT_EQ(migrations.back().version, 3);
+  EXPECT_EQ(migrations.back().version, 4);
 }
 
 TEST_P(MigrationsTest, CreatesATableForEveryKind) {
@@ -132,6 +132,17 @@ TEST_P(MigrationsTest, RecreatesTrainingJobsWithQueuedAtAndANullableStartedAt) {
   EXPECT_EQ(statements[1], expected);
   EXPECT_EQ(statements[2],
             "CREATE INDEX training_jobs_by_model ON training_jobs (model_name, job_id)");
+}
+
+// Migration 4 only adds the indexes LatestPredictions and QueryAlerts read.
+TEST_P(MigrationsTest, IndexesPredictionsByModelAndAlertsByInstrument) {
+  const Migration migration = Migrations(dialect()).at(3);
+  EXPECT_EQ(migration.version, 4);
+  EXPECT_EQ(TrimmedStatements(migration),
+            (std::vector<std::string>{
+                "CREATE INDEX IF NOT EXISTS predictions_by_model ON predictions "
+                "(instrument, model_name, ts)",
+                "CREATE INDEX IF NOT EXISTS alerts_by_instrument ON alerts (instrument, ts)"}));
 }
 
 TEST_P(MigrationsTest, UsesOnlyItsOwnDialectsTypes) {
@@ -205,7 +216,7 @@ TEST(SqliteMigrationsTest, UpgradesTrainingJobsFromVersionTwo) {
   ASSERT_EQ(sqlite3_open(":memory:", &raw), SQLITE_OK);
   std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db(raw, &sqlite3_close);
   const std::vector<Migration> migrations = Migrations(SqliteDialect());
-  ASSERT_EQ(migrations.size(), 3u);
+  ASSERT_GE(migrations.size(), 3u);
   ExecuteMigration(db.get(), migrations[0]);
   ExecuteMigration(db.get(), migrations[1]);
   EXPECT_EQ(ColumnsOf(db.get(), "training_jobs"),

@@ -124,9 +124,9 @@ TEST(SqliteStoreTest, ReopenKeepsDataAndSchema) {
   ASSERT_TRUE(frame.ok()) << frame.status().ToString();
   ASSERT_EQ(frame->rows(), 3);
   EXPECT_EQ(frame->Doubles("close")[2], 102.0);
-  EXPECT_EQ(store->SchemaVersion().value_or(-1), 3);
+  EXPECT_EQ(store->SchemaVersion().value_or(-1), 4);
   // Reopening applies no migration twice.
-  EXPECT_EQ(store->CountRows("schema_migrations").value_or(-1), 3);
+  EXPECT_EQ(store->CountRows("schema_migrations").value_or(-1), 4);
   Result<WriteStats> again = store->Write(bars.unit("bars.csv"));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->rows_existing, 3);

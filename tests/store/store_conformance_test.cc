@@ -122,7 +122,7 @@ TEST_P(StoreConformanceTest, ReportsBackendAndUrl) {
 TEST_P(StoreConformanceTest, MigratesToTheLatestVersionWithEveryTable) {
   Result<int> version = store_->SchemaVersion();
   ASSERT_TRUE(version.ok()) << version.status().ToString();
-  EXPECT_EQ(*version, 3);
+  EXPECT_EQ(*version, 4);
   Result<std::vector<std::string>> tables = store_->ListTables();
   ASSERT_TRUE(tables.ok()) << tables.status().ToString();
   for (const char* table :

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -120,6 +121,58 @@ struct TrainingJobRow {
   bool operator==(const TrainingJobRow&) const = default;
 };
 
+// One row of predictions: what a served or live model said about an instrument at a time.
+// Text is UTF-8 without NUL bytes.
+struct PredictionRow {
+  std::string model_name;  // non-empty
+  int64_t model_version = 0;
+  std::string instrument;  // "venue:symbol", non-empty
+  Timestamp ts;            // the time the prediction is as of (the bar's time)
+  std::string horizon;     // "" or a duration such as "15m" (one row per horizon)
+  // Absent values are NaN, stored as NULL.
+  double value = std::numeric_limits<double>::quiet_NaN();  // probability / prediction
+  double score = std::numeric_limits<double>::quiet_NaN();  // 0-100 score
+  std::string label;             // e.g. the risk level "high"; may be ""
+  std::string explanation_json;  // JSON text stored as given; "" = NULL
+  Timestamp created_at;
+
+  bool operator==(const PredictionRow&) const = default;
+};
+
+// Which predictions QueryPredictions returns: from <= ts < to, optional filters.
+struct PredictionQuery {
+  std::string instrument;  // "" = any
+  std::string model_name;  // "" = any
+  Timestamp from = Timestamp::Min();
+  Timestamp to = Timestamp::Max();
+  int64_t limit = 0;  // <= 0 = all; otherwise the newest `limit` rows (still returned ascending)
+};
+
+// One row of alerts. Text is UTF-8 without NUL bytes.
+struct AlertRow {
+  int64_t alert_id = 0;  // assigned by WriteAlerts
+  std::string rule;      // the rule's name, non-empty
+  std::string instrument;
+  Timestamp ts;           // the time of the data that raised it
+  std::string severity;   // "info", "warning", "high" or "critical"
+  double score = std::numeric_limits<double>::quiet_NaN();  // NaN = NULL
+  std::string message;        // non-empty
+  std::string features_json;  // JSON text stored as given; "" = NULL
+  std::string model_name;     // "" = NULL
+  std::optional<int64_t> model_version;
+  bool acknowledged = false;
+  Timestamp created_at;
+
+  bool operator==(const AlertRow&) const = default;
+};
+
+// Which alerts QueryAlerts returns.
+struct AlertQuery {
+  Timestamp since = Timestamp::Min();  // ts >= since
+  std::string instrument;              // "" = any
+  int64_t limit = 1000;  // <= 0 = all; otherwise the newest `limit` (still returned ascending)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -200,6 +253,24 @@ class Store {
   // (<= 0 = all). Read from one consistent snapshot.
   virtual Result<std::vector<TrainingJobRow>> ListTrainingJobs(std::string_view model_name,
                                                                int64_t limit) = 0;
+
+  // Appends `rows` to predictions in one transaction (all or nothing); returns how many were
+  // written. InvalidArgument, before anything is written, for an empty model_name or
+  // instrument or text that is not UTF-8 or holds a NUL byte; DatabaseError otherwise.
+  virtual Result<int64_t> WritePredictions(std::span<const PredictionRow> rows) = 0;
+  // Stored predictions matching `query`, ascending by (ts, prediction id).
+  virtual Result<std::vector<PredictionRow>> QueryPredictions(const PredictionQuery& query) = 0;
+  // The rows of the latest ts stored for (instrument, model_name) (one per horizon, sorted
+  // by horizon bytewise); empty when there are none. model_name "" = the latest ts across
+  // models, every model's rows at that ts.
+  virtual Result<std::vector<PredictionRow>> LatestPredictions(std::string_view instrument,
+                                                               std::string_view model_name) = 0;
+  // Appends `rows` to alerts in one transaction (all or nothing); returns the new alert_ids
+  // in order. The same InvalidArgument checks as WritePredictions (rule, message non-empty;
+  // severity one of the four).
+  virtual Result<std::vector<int64_t>> WriteAlerts(std::span<const AlertRow> rows) = 0;
+  // Stored alerts matching `query`, ascending by (ts, alert_id).
+  virtual Result<std::vector<AlertRow>> QueryAlerts(const AlertQuery& query) = 0;
 
   // Runs `sql` (one or more statements) outside any transaction; for migrations, tests
   // and maintenance.

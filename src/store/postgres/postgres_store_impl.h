@@ -4,6 +4,8 @@
 //   postgres_catalog.cc  ListSeries(), Summarize(), Rejects()
 //   postgres_features.cc WriteFeatureValues(), ReadFeatureValues() (table feature_store)
 //   postgres_model_versions.cc ReplaceModelVersions(), ListModelVersions() (model_versions)
+//   postgres_predictions.cc  WritePredictions(), QueryPredictions(), LatestPredictions(),
+//                        WriteAlerts(), QueryAlerts()
 //   postgres_training_jobs.cc  InsertTrainingJob(), UpdateTrainingJob(), ListTrainingJobs()
 //                              (training_jobs)
 // on top of postgres_handles.h (libpq owners) and postgres_copy.h (COPY data formats).
@@ -47,6 +49,12 @@ class PostgresStore final : public Store {
   Status ReplaceModelVersions(std::string_view name,
                               std::span<const ModelVersionRow> rows) override;
   Result<std::vector<ModelVersionRow>> ListModelVersions(std::string_view name) override;
+  Result<int64_t> WritePredictions(std::span<const PredictionRow> rows) override;
+  Result<std::vector<PredictionRow>> QueryPredictions(const PredictionQuery& query) override;
+  Result<std::vector<PredictionRow>> LatestPredictions(std::string_view instrument,
+                                                       std::string_view model_name) override;
+  Result<std::vector<int64_t>> WriteAlerts(std::span<const AlertRow> rows) override;
+  Result<std::vector<AlertRow>> QueryAlerts(const AlertQuery& query) override;
   Result<int64_t> InsertTrainingJob(const TrainingJobRow& row) override;
   Status UpdateTrainingJob(const TrainingJobRow& row) override;
   Result<std::vector<TrainingJobRow>> ListTrainingJobs(std::string_view model_name,
