@@ -270,15 +270,18 @@ Result<std::vector<double>> LogisticRegression::RawMargin(const FeatureMatrix& x
   if (!fitted_) return FailedPrecondition("model 'logistic': not fitted");
   VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
   VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'logistic'"));
-  // One matrix-vector product (Eigen vectorises it) for every row's margin.
+  // Row by row: a whole-matrix product rounds differently with the number of rows (Eigen
+  // picks another kernel for one row), and a row's score must not depend on which other
+  // rows it was scored with (micro-batching in serving, docs/serving.md).
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Map<const RowMajor> features(x.values.data(), x.rows,
                                             static_cast<Eigen::Index>(x.cols()));
   const Eigen::Map<const Eigen::VectorXd> weights(coefficients_.data(),
                                                   static_cast<Eigen::Index>(coefficients_.size()));
   std::vector<double> margins(static_cast<size_t>(x.rows));
-  Eigen::Map<Eigen::VectorXd>(margins.data(), x.rows) = features * weights;
-  for (double& margin : margins) margin += intercept_;
+  for (Eigen::Index row = 0; row < features.rows(); ++row) {
+    margins[static_cast<size_t>(row)] = features.row(row).dot(weights) + intercept_;
+  }
   return margins;
 }
 

@@ -216,14 +216,17 @@ Result<std::vector<double>> RidgeRegression::Predict(const FeatureMatrix& x) con
   if (!fitted_) return FailedPrecondition("model 'ridge': not fitted");
   VIGIL_RETURN_IF_ERROR(models_internal::CheckColumns(kKind, feature_names_, x));
   VIGIL_RETURN_IF_ERROR(x.Validate(/*allow_nan=*/false).WithContext("model 'ridge'"));
-  // One matrix-vector product (Eigen vectorises it) for every row.
+  // Row by row, so a row's prediction does not depend on the rows scored with it (see
+  // LogisticRegression::RawMargin).
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Map<const RowMajor> features(x.values.data(), x.rows,
                                             static_cast<Eigen::Index>(x.cols()));
   const Eigen::Map<const Eigen::VectorXd> weights(coefficients_.data(),
                                                   static_cast<Eigen::Index>(coefficients_.size()));
   std::vector<double> out(static_cast<size_t>(x.rows));
-  Eigen::Map<Eigen::VectorXd>(out.data(), x.rows) = (features * weights).array() + intercept_;
+  for (Eigen::Index row = 0; row < features.rows(); ++row) {
+    out[static_cast<size_t>(row)] = features.row(row).dot(weights) + intercept_;
+  }
   return out;
 }
 
