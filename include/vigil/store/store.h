@@ -132,8 +132,8 @@ struct PredictionRow {
   // Absent values are NaN, stored as NULL.
   double value = std::numeric_limits<double>::quiet_NaN();  // probability / prediction
   double score = std::numeric_limits<double>::quiet_NaN();  // 0-100 score
-  std::string label;             // e.g. the risk level "high"; may be ""
-  std::string explanation_json;  // JSON text stored as given; "" = NULL
+  std::string label;                                        // e.g. the risk level "high"; may be ""
+  std::string explanation_json;                             // JSON text stored as given; "" = NULL
   Timestamp created_at;
 
   bool operator==(const PredictionRow&) const = default;
@@ -153,12 +153,12 @@ struct AlertRow {
   int64_t alert_id = 0;  // assigned by WriteAlerts
   std::string rule;      // the rule's name, non-empty
   std::string instrument;
-  Timestamp ts;           // the time of the data that raised it
-  std::string severity;   // "info", "warning", "high" or "critical"
+  Timestamp ts;          // the time of the data that raised it
+  std::string severity;  // "info", "warning", "high" or "critical"
   double score = std::numeric_limits<double>::quiet_NaN();  // NaN = NULL
-  std::string message;        // non-empty
-  std::string features_json;  // JSON text stored as given; "" = NULL
-  std::string model_name;     // "" = NULL
+  std::string message;                                      // non-empty
+  std::string features_json;                                // JSON text stored as given; "" = NULL
+  std::string model_name;                                   // "" = NULL
   std::optional<int64_t> model_version;
   bool acknowledged = false;
   Timestamp created_at;
