@@ -28,3 +28,8 @@ option(VIGIL_WITH_TORCH "Build the LibTorch model family (autoencoder)" ON)
 if(VIGIL_WITH_TORCH)
   find_package(Torch REQUIRED)
 endif()
+# The HTTP API and webhooks: cpp-httplib (Debian builds it as a shared library with OpenSSL,
+# zlib and brotli; its pkg-config file carries the matching CPPHTTPLIB_* definitions, which
+# every file including httplib.h must share).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

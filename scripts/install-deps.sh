@@ -14,6 +14,8 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev libssl-dev libeigen3-dev
   # model families: kNN, one-class SVM, neural nets
   libnanoflann-dev libsvm-dev libtorch-dev
+  # the HTTP API and webhooks
+  libcpp-httplib-dev
   # gradient boosting (the C API; the CMake config also needs the xgboost package's binary)
   libxgboost-dev xgboost
   # tests and benchmarks
@@ -26,7 +28,8 @@ packages=(
 for option in "$@"; do
   case "$option" in
     # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).
-    --bench) packages+=(python3 python3-pandas python3-numpy python3-sklearn python3-xgboost r-base-core r-cran-ttr) ;;
+    --bench) packages+=(python3 python3-pandas python3-numpy python3-sklearn python3-xgboost r-base-core r-cran-ttr
+              wrk python3-fastapi python3-uvicorn) ;;
     # Reference implementations that made the committed fixtures (scripts/fixtures/).
     --fixtures) packages+=(r-base-core r-cran-ttr python3 python3-pandas python3-numpy python3-sklearn python3-xgboost) ;;
     *) echo "install-deps: unknown option '$option' (--bench, --fixtures)" >&2; exit 2 ;;
