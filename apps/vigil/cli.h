@@ -60,6 +60,12 @@ void AddDetectCommand(CLI::App& app, const GlobalOptions& globals, int* exit_cod
 void AddLabelsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddClassifyCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 void AddExplainCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+// vigil serve [--host H] [--port P] [--config FILE]; vigil serve hash-key NAME
+void AddServeCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+// vigil alerts list / vigil alerts report --incidents FILE
+void AddAlertsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+// vigil run --config FILE [--port P]
+void AddLiveRunCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 // `vigil detect fit` and `vigil detect scan`, added under the `detect` command
 // (detect_fit.cc, detect_scan.cc).
 void AddDetectFitCommand(CLI::App* detect, const GlobalOptions& globals, int* exit_code);

@@ -67,6 +67,9 @@ int Run(int argc, char** argv) {
   AddLabelsCommand(app, globals, &exit_code);
   AddClassifyCommand(app, globals, &exit_code);
   AddExplainCommand(app, globals, &exit_code);
+  AddServeCommand(app, globals, &exit_code);
+  AddLiveRunCommand(app, globals, &exit_code);
+  AddAlertsCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
