@@ -9,7 +9,7 @@ UNIT_TESTS := core_test data_test data_formats_test simulator_test features_test
 # ccache: share cached objects between checkouts of the tree (CI clones afresh).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
-DEMO_HOME ?= vigil-data
+DEMO_HOME ?= vigil-demo
 
 .PHONY: all deps build test unit-test demo bench bench-compare format format-check sanitize clean
 
@@ -32,7 +32,9 @@ test: build
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
-# Simulates a market, ingests it into the embedded SQLite store and summarises it.
+# The main job on the embedded SQLite store: simulated markets with incidents, default models
+# trained and promoted, `vigil run` replaying them with alerts and the HTTP API on :8080.
+# Runs until interrupted; DEMO_SECONDS=N stops by itself.
 demo: build
 	@bash scripts/demo.sh $(VIGIL) $(DEMO_HOME)
 

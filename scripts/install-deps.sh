@@ -24,6 +24,8 @@ packages=(
   postgresql postgresql-contrib
   # runuser / procps for the service scripts
   util-linux procps iproute2 bc
+  # the demo shows API calls with curl
+  curl
 )
 for option in "$@"; do
   case "$option" in

@@ -62,6 +62,7 @@ bool Catches(const AlertRow& alert, const SimulatedEvent& incident, int64_t grac
 
 std::string DelayText(const IncidentMatch& match) {
   if (!match.delay_ns) return "-";
+  if (*match.delay_ns == 0) return "0s";  // FormatDuration(0) would read "0ns"
   return FormatDuration(*match.delay_ns);
 }
 
