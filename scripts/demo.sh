@@ -2,14 +2,14 @@
 # The demo, Vigil's main job on the embedded default store: simulate markets with labelled
 # incidents into SQLite, train and promote the default models, then `vigil run` replays the
 # data at full speed through them, raises alerts, and serves the HTTP API on
-# 127.0.0.1:$DEMO_PORT (default 8080) until interrupted, or for $DEMO_SECONDS seconds.
+# 127.0.0.1:$DEMO_PORT (default 8080; 0 = any free port) until interrupted, or for
+# $DEMO_SECONDS seconds.
 # Usage: scripts/demo.sh VIGIL_BINARY HOME_DIR
 set -euo pipefail
 vigil=${1:?vigil binary}
 home=${2:?home directory}
 port=${DEMO_PORT:-8080}
 examples="$(cd "$(dirname "$0")/.." && pwd)/examples/serving"
-api="http://127.0.0.1:$port"
 
 # The demo owns its home: it starts afresh each time, but never deletes a directory it did
 # not create.
@@ -57,6 +57,8 @@ for _ in $(seq 600); do
   fi
   sleep 0.2
 done
+# The address vigil printed first (DEMO_PORT=0 lets it pick a free port).
+api=$(sed -n '1s/^listening on //p' "$log")
 head -n 1 "$log" | sed 's/^/   /'
 grep '^run: ' "$log" | sed 's/^/   /'
 echo
