@@ -108,6 +108,9 @@ int RunLive(const GlobalOptions& globals, RunConfig& config, bool keep_serving) 
   if (!created.ok()) return Fail(created.status());
   server = std::move(*created);
   StopSignal stop([] {});  // the runner polls it between events
+  // Promotions made elsewhere are picked up between events by the runner, and by this
+  // thread too, so they also reach the API once the source has ended (--keep-serving).
+  const PeriodicRefresh refresh(*stack.models, config.refresh_models);
   if (Status started = server->Start(); !started.ok()) return Fail(started);
   std::cout << "listening on " << server->base_url() << std::endl;
   const Status ran = runner.Run(**source, [&stop] { return stop.requested(); });

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <set>
@@ -85,6 +87,9 @@ Status AddServedModels(const ServedModelsConfig& config, bool discovered, LiveMo
 
 // --- vigil serve ---
 
+// How often `vigil serve` looks for promotions made elsewhere (docs/serving.md).
+constexpr std::chrono::seconds kServeRefreshInterval{5};
+
 struct ServeArgs {
   std::string host;
   int port = 0;
@@ -108,6 +113,7 @@ int RunServe(const GlobalOptions& globals, const ServeArgs& args) {
   // Installed before the port is announced, so a signal sent on seeing it is never lost
   // (a Stop before Serve makes Serve return at once).
   StopSignal stop([&server] { (*server)->Stop(); });
+  const PeriodicRefresh refresh(*(*stack)->models, kServeRefreshInterval);
   if (Status bound = (*server)->Bind(); !bound.ok()) return Fail(bound);
   std::cout << "listening on " << (*server)->base_url() << std::endl;
   (*server)->Serve();

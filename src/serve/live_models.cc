@@ -188,4 +188,25 @@ Result<int64_t> LiveModels::Rollback(std::string_view name, std::string_view ali
 
 int64_t LiveModels::fallback_count() const { return loader_.fallback_count(); }
 
+PeriodicRefresh::PeriodicRefresh(LiveModels& models, std::chrono::milliseconds interval)
+    : models_(models), interval_(interval), thread_([this] { Loop(); }) {}
+
+PeriodicRefresh::~PeriodicRefresh() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void PeriodicRefresh::Loop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+    lock.unlock();
+    models_.RefreshAll();  // logs each swap and each failed load
+    lock.lock();
+  }
+}
+
 }  // namespace vigil

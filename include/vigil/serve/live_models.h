@@ -25,6 +25,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -33,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "vigil/core/status.h"
@@ -121,6 +124,28 @@ class LiveModels {
   // (slots are never removed), so Get takes no lock.
   std::atomic<std::shared_ptr<const SlotMap>> slots_;
   std::atomic<uint64_t> generation_{0};
+};
+
+// Picks up promotions made elsewhere (`vigil models promote`, a training job in another
+// process, the API of another server): a thread calling models.RefreshAll() every
+// `interval` until destroyed. The destructor wakes it and joins at once.
+//   vigil::PeriodicRefresh refresh(models, std::chrono::seconds(5));
+class PeriodicRefresh {
+ public:
+  // `models` must outlive this object; interval > 0.
+  PeriodicRefresh(LiveModels& models, std::chrono::milliseconds interval);
+  ~PeriodicRefresh();
+  PeriodicRefresh(const PeriodicRefresh&) = delete;
+  PeriodicRefresh& operator=(const PeriodicRefresh&) = delete;
+
+ private:
+  void Loop();
+  LiveModels& models_;
+  const std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  std::thread thread_;
 };
 
 // The feature set a manifest names: built in, or from options.feature_set_files; checked
