@@ -82,7 +82,7 @@ int Run(int argc, char** argv) {
   if (app.get_subcommands().empty()) {
     std::cerr << app.help()
               << "vigil: a command is required (ingest, data, simulate, features, models, train, "
-                 "scheduler, detect, labels, classify, explain)\n";
+                 "scheduler, detect, labels, classify, explain, serve, run, alerts)\n";
     return kExitUsage;
   }
   return exit_code;

@@ -27,19 +27,10 @@ constexpr int64_t kMaxAlertLimit = 100000;
 // Characters of a bad path segment echoed back in an error message.
 constexpr size_t kMaxEchoedName = 64;
 
-Status OnlyParams(const httplib::Request& request, std::initializer_list<std::string_view> known) {
-  for (const auto& [name, value] : request.params) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return InvalidArgument("unknown query parameter '" + name + "'");
-    }
-  }
-  return Status::Ok();
-}
-
 // --- GET /v1/alerts ---
 
 Result<AlertQuery> ParseAlertQuery(const httplib::Request& request) {
-  VIGIL_RETURN_IF_ERROR(OnlyParams(request, {"since", "instrument", "limit"}));
+  VIGIL_RETURN_IF_ERROR(CheckQueryParams(request, {"since", "instrument", "limit"}));
   AlertQuery query;
   VIGIL_ASSIGN_OR_RETURN(std::optional<Timestamp> since, TimeQuery(request, "since"));
   if (since) query.since = *since;
@@ -190,7 +181,7 @@ ApiResponse HandleIngest(const httplib::Request& request, ApiContext& context) {
   Result<IngestRequest> ingest = ParseIngestRequest(request);
   if (!ingest.ok()) return StatusResponse(ingest.status(), "ingest");
   Result<nlohmann::json> body = Ingest(context, *ingest);
-  return body.ok() ? JsonResponse(*body) : StatusResponse(body.status(), "ingest");
+  return AnswerResponse(body, "ingest");
 }
 
 }  // namespace

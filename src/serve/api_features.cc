@@ -29,15 +29,6 @@
 namespace vigil::serve_internal {
 namespace {
 
-Status OnlyParams(const httplib::Request& request, std::initializer_list<std::string_view> known) {
-  for (const auto& [name, value] : request.params) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return InvalidArgument("unknown query parameter '" + name + "'");
-    }
-  }
-  return Status::Ok();
-}
-
 // The served model named by ?model=: 400 when absent or malformed, 404 when not served,
 // 409 when it cannot explain itself.
 Result<std::shared_ptr<const ServedModel>> ExplainedModel(const httplib::Request& request,
@@ -96,13 +87,13 @@ Result<nlohmann::json> ImportanceAnswer(const ServedModel& served) {
 }
 
 ApiResponse HandleImportance(const httplib::Request& request, ApiContext& context) {
-  if (Status known = OnlyParams(request, {"model"}); !known.ok()) {
+  if (Status known = CheckQueryParams(request, {"model"}); !known.ok()) {
     return StatusResponse(known, "importance");
   }
   Result<std::shared_ptr<const ServedModel>> served = ExplainedModel(request, context);
   if (!served.ok()) return StatusResponse(served.status(), "importance");
   Result<nlohmann::json> body = ImportanceAnswer(**served);
-  return body.ok() ? JsonResponse(*body) : StatusResponse(body.status(), "importance");
+  return AnswerResponse(body, "importance");
 }
 
 // --- SHAP ---
@@ -163,7 +154,7 @@ Result<nlohmann::json> ShapAnswer(ApiContext& context, const ServedModel& served
 }
 
 ApiResponse HandleShap(const httplib::Request& request, ApiContext& context) {
-  if (Status known = OnlyParams(request, {"model", "timestamp"}); !known.ok()) {
+  if (Status known = CheckQueryParams(request, {"model", "timestamp"}); !known.ok()) {
     return StatusResponse(known, "shap");
   }
   Result<std::string> instrument = InstrumentParam(request, 1);
@@ -174,7 +165,7 @@ ApiResponse HandleShap(const httplib::Request& request, ApiContext& context) {
   if (!served.ok()) return StatusResponse(served.status(), "shap");
   Result<nlohmann::json> body =
       ShapAnswer(context, **served, *instrument, as_of->value_or(Timestamp::Max()));
-  return body.ok() ? JsonResponse(*body) : StatusResponse(body.status(), "shap " + *instrument);
+  return AnswerResponse(body, "shap " + *instrument);
 }
 
 }  // namespace

@@ -1,33 +1,28 @@
-// The market reads: GET /v1/risk/{instrument}, /v1/liquidation/{instrument},
-// /v1/anomaly/{instrument} and /v1/anomaly/scan.
+// The market reads: GET /v1/risk/{instrument} and /v1/liquidation/{instrument} (the
+// anomaly reads are in api_anomaly.cc).
 //
-// Every answer is of the latest stored data (or, for risk and liquidation, the live
-// runner's latest stored prediction when there is one) and goes through the TTL cache
-// under the context's generation, so it is recomputed once data arrives or a model swaps.
-// Anomaly answers are always computed from stored data: a scan compares instruments at
-// their latest rows with one detector version, and the top features come from the detector.
+// Every answer is the live runner's latest stored prediction when there is one, else
+// computed from the latest stored data, and goes through the TTL cache under the context's
+// generation, so it is recomputed once data arrives or a model swaps.
 // Answers ("source": "predictions" | "computed"; NaN numbers are null):
 //   risk         {instrument, model, version, as_of, probability, score, risk_level,
-//                confidence, source}
+//                confidence, source}; for a multi-horizon model, of its primary horizon.
+//                A stored prediction's confidence is the one the runner recorded with it
+//                (see StoredConfidence), else null when it cannot be recomputed exactly.
 //   liquidation  {instrument, leverage, side, models: [{model, version, leverage, side,
 //                as_of, source, horizons: [{horizon, probability, risk_level}]}]}
-//   anomaly      {instrument, detectors: [{model, version, as_of, score, is_anomaly,
-//                top_features: [{feature, contribution}]}], unavailable: [{model, reason}]}
-//   scan         {detectors: [{model, version, feature_set, driver, results: [{instrument,
-//                as_of, score, is_anomaly, top_features}], skipped: [{instrument, reason}]}]}
 #include <algorithm>
 #include <cmath>
-#include <functional>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "serve/api_internal.h"
-#include "vigil/features/spec.h"
 #include "vigil/models/model.h"
+#include "vigil/models/multi_horizon.h"
 #include "vigil/models/probability_calibration.h"
 #include "vigil/models/risk_levels.h"
 
@@ -35,38 +30,6 @@ namespace vigil::serve_internal {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Features listed per anomaly, as `vigil detect scan` lists them.
-constexpr int kAnomalyTopFeatures = 3;
-
-Status OnlyParams(const httplib::Request& request, std::initializer_list<std::string_view> known) {
-  for (const auto& [name, value] : request.params) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      return InvalidArgument("unknown query parameter '" + name + "'");
-    }
-  }
-  return Status::Ok();
-}
-
-// The cached body for `key` when fresh, else `answer()` (cached when it is a 200). The
-// generation is read before `answer` takes its model snapshots and reads the store, so an
-// answer computed across new data or a model swap is stored under the old generation and
-// never served.
-ApiResponse CachedRead(ApiContext& context, const std::string& key,
-                       const std::function<ApiResponse()>& answer) {
-  const uint64_t generation = context.CacheGeneration();
-  if (std::optional<std::string> hit = context.cache.Get(key, generation)) {
-    ApiResponse response;
-    response.body = std::move(*hit);
-    return response;
-  }
-  ApiResponse response = answer();
-  if (response.status == 200) context.cache.Put(key, response.body, generation);
-  return response;
-}
-
-ApiResponse Unavailable(std::string_view message) {
-  return ErrorResponse(503, "unavailable", message);
-}
 
 // A served model's latest feature row for `instrument`, scored through the batcher.
 struct ScoredLatest {
@@ -76,22 +39,79 @@ struct ScoredLatest {
 
 Result<ScoredLatest> ScoreLatest(ApiContext& context, Store& store,
                                  const std::shared_ptr<const ServedModel>& served,
-                                 const std::string& instrument, const ScoreOptions& options = {}) {
+                                 const std::string& instrument) {
   VIGIL_ASSIGN_OR_RETURN(FeatureRowAt row,
                          StoredFeatureRow(store, *served, instrument, Timestamp::Max()));
-  VIGIL_ASSIGN_OR_RETURN(ScoredRows scored, context.batcher.Score(served, row.x, options));
+  VIGIL_ASSIGN_OR_RETURN(ScoredRows scored, context.batcher.Score(served, row.x));
   return ScoredLatest{row.ts, std::move(scored)};
 }
 
 // --- risk ---
 
-// Confidence of a stored probability as ScoreRows computes it: only when the row is of the
-// loaded version, whose calibrator's evidence stands behind it; NaN (null) otherwise.
+// A stored row's horizon as a duration; the largest value when it has none or it does not
+// parse, so such rows sort last.
+int64_t HorizonDuration(const PredictionRow& row) {
+  Result<int64_t> duration = ParseDuration(row.horizon);
+  return duration.ok() ? *duration : std::numeric_limits<int64_t>::max();
+}
+
+// The primary horizon's index in a multi-horizon model: what its PredictProba (so
+// ScoreRows' headline probability, level and confidence) answers. Its config always
+// names it ("primary", the first horizon unless set).
+size_t PrimaryHorizon(const MultiHorizonClassifier& model) {
+  const nlohmann::json primary = model.config().value("primary", nlohmann::json());
+  Result<int64_t> duration = ParseDuration(primary.is_string() ? primary.get<std::string>() : "");
+  const std::vector<int64_t>& horizons = model.horizons_ns();
+  const auto found = std::find(horizons.begin(), horizons.end(), duration.ok() ? *duration : 0);
+  return found == horizons.end() ? 0 : static_cast<size_t>(found - horizons.begin());
+}
+
+// The stored prediction of the headline output: the row without a horizon; for a
+// multi-horizon model, the row of its primary horizon, else the shortest horizon's.
+const PredictionRow* HeadlineRow(const Model& model, const std::vector<PredictionRow>& rows) {
+  if (rows.empty()) return nullptr;
+  int64_t primary = 0;
+  if (const auto* multi = dynamic_cast<const MultiHorizonClassifier*>(&model)) {
+    primary = multi->horizons_ns()[PrimaryHorizon(*multi)];
+  }
+  const PredictionRow* headline = &rows.front();
+  for (const PredictionRow& row : rows) {
+    if (row.horizon.empty() || HorizonDuration(row) == primary) return &row;
+    if (HorizonDuration(row) < HorizonDuration(*headline)) headline = &row;
+  }
+  return headline;
+}
+
+// The confidence the live runner recorded with a prediction (explanation_json
+// {"confidence": c, ...}); nullopt when the row carries none.
+std::optional<double> RecordedConfidence(const PredictionRow& row) {
+  if (row.explanation_json.empty()) return std::nullopt;
+  const nlohmann::json json = nlohmann::json::parse(row.explanation_json, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  const auto confidence = json.find("confidence");
+  if (confidence == json.end() || !confidence->is_number()) return std::nullopt;
+  return confidence->get<double>();
+}
+
+// The confidence of a stored headline probability. ScoreRows takes the calibrator's
+// evidence at the UNCALIBRATED probability, which a stored (calibrated) value no longer
+// tells: an isotonic calibrator maps a range of them to one value. So: the confidence the
+// runner recorded with the row; else, for a row of the loaded version whose evidence does
+// not depend on the probability (Platt: every held-out row; not calibrated: none), the
+// same computation as ScoreRows; else NaN (null). For a multi-horizon model the calibrator
+// is its primary horizon's, as in ScoreRows.
 double StoredConfidence(const ServedModel& served, const PredictionRow& row) {
+  if (std::optional<double> recorded = RecordedConfidence(row)) return *recorded;
   if (row.model_version != served.version || !std::isfinite(row.value)) return kNaN;
+  const Model* level_model = &served.model();
+  if (const auto* multi = dynamic_cast<const MultiHorizonClassifier*>(level_model)) {
+    level_model = &multi->horizon_model(PrimaryHorizon(*multi));
+  }
   double evidence = 0.0;
-  if (const auto* calibrated = dynamic_cast<const CalibratedClassifier*>(&served.model())) {
-    evidence = calibrated->calibrator().Evidence(row.value);
+  if (const auto* calibrated = dynamic_cast<const CalibratedClassifier*>(level_model)) {
+    const ProbabilityCalibrator& calibrator = calibrated->calibrator();
+    if (calibrator.method() == CalibrationMethod::kIsotonic) return kNaN;
+    evidence = calibrator.Evidence(0.5);  // the same at every probability
   }
   return AssessRisk(row.value, served.cutpoints, evidence).confidence;
 }
@@ -99,14 +119,6 @@ double StoredConfidence(const ServedModel& served, const PredictionRow& row) {
 std::string StoredLevel(const ServedModel& served, const PredictionRow& row) {
   if (!row.label.empty()) return row.label;
   return std::string(RiskLevelName(RiskLevelOf(row.value, served.cutpoints)));
-}
-
-// The stored prediction of the headline output: the row without a horizon, else the first.
-const PredictionRow* HeadlineRow(const std::vector<PredictionRow>& rows) {
-  for (const PredictionRow& row : rows) {
-    if (row.horizon.empty()) return &row;
-  }
-  return rows.empty() ? nullptr : &rows.front();
 }
 
 nlohmann::json StoredRiskJson(const ServedModel& served, const PredictionRow& row) {
@@ -139,7 +151,7 @@ Result<nlohmann::json> RiskOf(ApiContext& context, const std::shared_ptr<const S
   VIGIL_ASSIGN_OR_RETURN(std::vector<PredictionRow> stored,
                          store->LatestPredictions(instrument, served->name));
   nlohmann::json body;
-  if (const PredictionRow* row = HeadlineRow(stored)) {
+  if (const PredictionRow* row = HeadlineRow(served->model(), stored)) {
     body = StoredRiskJson(*served, *row);
   } else {
     VIGIL_ASSIGN_OR_RETURN(ScoredLatest latest, ScoreLatest(context, *store, served, instrument));
@@ -151,16 +163,17 @@ Result<nlohmann::json> RiskOf(ApiContext& context, const std::shared_ptr<const S
 }
 
 ApiResponse HandleRisk(const httplib::Request& request, ApiContext& context) {
-  if (Status known = OnlyParams(request, {}); !known.ok()) return StatusResponse(known, "risk");
+  if (Status known = CheckQueryParams(request, {}); !known.ok())
+    return StatusResponse(known, "risk");
   Result<std::string> instrument = InstrumentParam(request, 1);
   if (!instrument.ok()) return StatusResponse(instrument.status(), "risk");
   const std::string& name = context.served.risk;
-  if (name.empty()) return Unavailable("no risk model is configured");
+  if (name.empty()) return UnavailableResponse("no risk model is configured");
   return CachedRead(context, "risk|" + *instrument, [&] {
     std::shared_ptr<const ServedModel> served = context.models().Get(name);
-    if (served == nullptr) return Unavailable("risk model '" + name + "' is not loaded");
+    if (served == nullptr) return UnavailableResponse("risk model '" + name + "' is not loaded");
     Result<nlohmann::json> body = RiskOf(context, served, *instrument);
-    return body.ok() ? JsonResponse(*body) : StatusResponse(body.status(), "risk " + *instrument);
+    return AnswerResponse(body, "risk " + *instrument);
   });
 }
 
@@ -192,7 +205,7 @@ struct LiquidationQuery {
 };
 
 Result<LiquidationQuery> ParseLiquidationQuery(const httplib::Request& request) {
-  VIGIL_RETURN_IF_ERROR(OnlyParams(request, {"leverage", "side"}));
+  VIGIL_RETURN_IF_ERROR(CheckQueryParams(request, {"leverage", "side"}));
   LiquidationQuery query;
   VIGIL_ASSIGN_OR_RETURN(query.leverage, NumberQuery(request, "leverage"));
   if (query.leverage && !(std::isfinite(*query.leverage) && *query.leverage > 1.0)) {
@@ -237,15 +250,11 @@ Result<nlohmann::json> LiquidationOf(ApiContext& context, Store& store,
                  {"source", "predictions"}});
     // Stored rows come sorted by horizon text ("15m" < "1h" < "30m" < "5m"): list them by
     // duration instead.
-    std::vector<std::pair<int64_t, const PredictionRow*>> order;
+    std::stable_sort(stored.begin(), stored.end(), [](const auto& a, const auto& b) {
+      return HorizonDuration(a) < HorizonDuration(b);
+    });
     for (const PredictionRow& row : stored) {
-      Result<int64_t> duration = ParseDuration(row.horizon);
-      order.emplace_back(duration.ok() ? *duration : std::numeric_limits<int64_t>::max(), &row);
-    }
-    std::stable_sort(order.begin(), order.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [duration, row] : order) {
-      body["horizons"].push_back(HorizonJson(row->horizon, row->value, StoredLevel(*served, *row)));
+      body["horizons"].push_back(HorizonJson(row.horizon, row.value, StoredLevel(*served, row)));
     }
     return body;
   }
@@ -312,213 +321,19 @@ ApiResponse HandleLiquidation(const httplib::Request& request, ApiContext& conte
                           "|" + request.get_param_value("side");
   return CachedRead(context, key, [&] {
     const auto models = LiquidationModels(context);
-    if (models.empty()) return Unavailable("no liquidation model is configured and loaded");
+    if (models.empty()) return UnavailableResponse("no liquidation model is configured and loaded");
     Result<nlohmann::json> body = LiquidationAnswer(context, models, *query, *instrument);
-    return body.ok() ? JsonResponse(*body)
-                     : StatusResponse(body.status(), "liquidation " + *instrument);
-  });
-}
-
-// --- anomaly ---
-
-struct AnomalyReading {
-  std::string instrument;
-  Timestamp ts;
-  double score = 0.0;
-  bool flag = false;
-  std::vector<Contribution> top;  // the largest non-zero shares, largest first
-};
-
-nlohmann::json AnomalyJson(const AnomalyReading& reading) {
-  nlohmann::json top = nlohmann::json::array();
-  for (const Contribution& share : reading.top) {
-    top.push_back({{"feature", share.feature}, {"contribution", share.value}});
-  }
-  return {{"instrument", reading.instrument},
-          {"as_of", reading.ts.ToIso()},
-          {"score", reading.score},
-          {"is_anomaly", reading.flag},
-          {"top_features", std::move(top)}};
-}
-
-// Scores the rows (one per instrument) in one batch, with the detector's feature shares.
-Result<std::vector<AnomalyReading>> ScoreAnomalies(ApiContext& context,
-                                                   const std::shared_ptr<const ServedModel>& served,
-                                                   const std::vector<std::string>& instruments,
-                                                   const std::vector<FeatureRowAt>& rows) {
-  FeatureMatrix x;
-  x.columns = served->features();
-  x.rows = static_cast<int64_t>(rows.size());
-  for (const FeatureRowAt& row : rows)
-    x.values.insert(x.values.end(), row.x.values.begin(), row.x.values.end());
-  ScoreOptions options;
-  options.explain = true;
-  options.top_k = kAnomalyTopFeatures;
-  VIGIL_ASSIGN_OR_RETURN(ScoredRows scored, context.batcher.Score(served, x, options));
-  std::vector<AnomalyReading> readings;
-  for (size_t row = 0; row < rows.size(); ++row) {
-    AnomalyReading reading{
-        instruments[row], rows[row].ts, scored.scores[row], scored.flags[row] != 0, {}};
-    if (row < scored.explanations.size()) {
-      for (const Contribution& share : scored.explanations[row]) {
-        if (share.value > 0.0) reading.top.push_back(share);
-      }
-    }
-    readings.push_back(std::move(reading));
-  }
-  return readings;
-}
-
-// Why an instrument cannot be scored now (no driver data, features still warming up) is
-// part of the answer; any other failure fails the request.
-bool IsExpectedGap(const Status& status) {
-  return status.code() == StatusCode::kNotFound || status.code() == StatusCode::kFailedPrecondition;
-}
-
-std::vector<std::shared_ptr<const ServedModel>> AnomalyDetectors(const ApiContext& context) {
-  std::vector<std::shared_ptr<const ServedModel>> detectors;
-  for (const std::string& name : context.served.anomaly) {
-    if (std::shared_ptr<const ServedModel> served = context.models().Get(name)) {
-      detectors.push_back(std::move(served));
-    }
-  }
-  return detectors;
-}
-
-// Instruments with data of `driver`, sorted.
-Result<std::vector<std::string>> DriverInstruments(Store& store, DataKind driver) {
-  VIGIL_ASSIGN_OR_RETURN(std::vector<SeriesKey> series, store.ListSeries());
-  std::set<std::string> instruments;
-  for (const SeriesKey& key : series) {
-    if (key.kind == driver) instruments.insert(key.instrument.ToString());
-  }
-  return std::vector<std::string>(instruments.begin(), instruments.end());
-}
-
-// One detector across every instrument with data of its feature set's driver kind, most
-// anomalous first (ties keep instrument order).
-Result<nlohmann::json> ScanDetector(ApiContext& context, Store& store,
-                                    const std::shared_ptr<const ServedModel>& served) {
-  nlohmann::json out = {{"model", served->name},
-                        {"version", served->version},
-                        {"results", nlohmann::json::array()},
-                        {"skipped", nlohmann::json::array()}};
-  if (!served->feature_set) {
-    out["skipped"].push_back({{"instrument", nullptr}, {"reason", "fitted without a feature set"}});
-    return out;
-  }
-  out["feature_set"] = served->feature_set->name;
-  out["driver"] = KindName(served->feature_set->driver);
-  VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> instruments,
-                         DriverInstruments(store, served->feature_set->driver));
-  std::vector<std::string> scored_instruments;
-  std::vector<FeatureRowAt> rows;
-  for (const std::string& instrument : instruments) {
-    Result<FeatureRowAt> row = StoredFeatureRow(store, *served, instrument, Timestamp::Max());
-    if (row.ok()) {
-      scored_instruments.push_back(instrument);
-      rows.push_back(std::move(*row));
-    } else if (IsExpectedGap(row.status())) {
-      out["skipped"].push_back({{"instrument", instrument}, {"reason", row.status().message()}});
-    } else {
-      return row.status();
-    }
-  }
-  if (rows.empty()) return out;
-  VIGIL_ASSIGN_OR_RETURN(std::vector<AnomalyReading> readings,
-                         ScoreAnomalies(context, served, scored_instruments, rows));
-  std::stable_sort(
-      readings.begin(), readings.end(),
-      [](const AnomalyReading& a, const AnomalyReading& b) { return a.score > b.score; });
-  for (const AnomalyReading& reading : readings) out["results"].push_back(AnomalyJson(reading));
-  return out;
-}
-
-Result<nlohmann::json> ScanAnswer(
-    ApiContext& context, const std::vector<std::shared_ptr<const ServedModel>>& detectors) {
-  VIGIL_ASSIGN_OR_RETURN(StorePool::Lease store, context.store().Acquire());
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& served : detectors) {
-    VIGIL_ASSIGN_OR_RETURN(nlohmann::json detector, ScanDetector(context, *store, served));
-    out.push_back(std::move(detector));
-  }
-  return nlohmann::json{{"detectors", std::move(out)}};
-}
-
-ApiResponse HandleAnomalyScan(const httplib::Request& request, ApiContext& context) {
-  if (Status known = OnlyParams(request, {"model"}); !known.ok()) {
-    return StatusResponse(known, "anomaly scan");
-  }
-  const std::string model = request.get_param_value("model");
-  return CachedRead(context, "anomaly-scan|" + model, [&] {
-    std::vector<std::shared_ptr<const ServedModel>> detectors = AnomalyDetectors(context);
-    if (detectors.empty()) return Unavailable("no anomaly detector is configured and loaded");
-    if (!model.empty()) {
-      std::erase_if(detectors, [&](const auto& served) { return served->name != model; });
-      if (detectors.empty()) {
-        return ErrorResponse(404, "not_found",
-                             "model: '" + model + "' is not a served anomaly detector");
-      }
-    }
-    Result<nlohmann::json> body = ScanAnswer(context, detectors);
-    return body.ok() ? JsonResponse(*body) : StatusResponse(body.status(), "anomaly scan");
-  });
-}
-
-Result<nlohmann::json> AnomalyAnswer(
-    ApiContext& context, const std::vector<std::shared_ptr<const ServedModel>>& detectors,
-    const std::string& instrument) {
-  VIGIL_ASSIGN_OR_RETURN(StorePool::Lease store, context.store().Acquire());
-  nlohmann::json scored = nlohmann::json::array();
-  nlohmann::json unavailable = nlohmann::json::array();
-  size_t not_found = 0;
-  for (const auto& served : detectors) {
-    Result<FeatureRowAt> row = StoredFeatureRow(*store, *served, instrument, Timestamp::Max());
-    if (!row.ok()) {
-      if (!IsExpectedGap(row.status())) return row.status();
-      not_found += row.status().code() == StatusCode::kNotFound ? 1 : 0;
-      unavailable.push_back({{"model", served->name}, {"reason", row.status().message()}});
-      continue;
-    }
-    VIGIL_ASSIGN_OR_RETURN(std::vector<AnomalyReading> readings,
-                           ScoreAnomalies(context, served, {instrument}, {std::move(*row)}));
-    nlohmann::json reading = AnomalyJson(readings.front());
-    reading.erase("instrument");
-    reading["model"] = served->name;
-    reading["version"] = served->version;
-    scored.push_back(std::move(reading));
-  }
-  if (not_found == detectors.size()) {
-    return NotFound("instrument '" + instrument + "' has no stored data for any anomaly detector");
-  }
-  return nlohmann::json{{"instrument", instrument},
-                        {"detectors", std::move(scored)},
-                        {"unavailable", std::move(unavailable)}};
-}
-
-ApiResponse HandleAnomaly(const httplib::Request& request, ApiContext& context) {
-  if (Status known = OnlyParams(request, {}); !known.ok()) return StatusResponse(known, "anomaly");
-  Result<std::string> instrument = InstrumentParam(request, 1);
-  if (!instrument.ok()) return StatusResponse(instrument.status(), "anomaly");
-  return CachedRead(context, "anomaly|" + *instrument, [&] {
-    const std::vector<std::shared_ptr<const ServedModel>> detectors = AnomalyDetectors(context);
-    if (detectors.empty()) return Unavailable("no anomaly detector is configured and loaded");
-    Result<nlohmann::json> body = AnomalyAnswer(context, detectors, *instrument);
-    return body.ok() ? JsonResponse(*body)
-                     : StatusResponse(body.status(), "anomaly " + *instrument);
+    return AnswerResponse(body, "liquidation " + *instrument);
   });
 }
 
 }  // namespace
 
 std::vector<Route> MarketRoutes() {
-  // The scan comes before /v1/anomaly/{instrument}, whose pattern also matches "scan".
   return {
       {"GET", R"(/v1/risk/([^/]+))", "/v1/risk/{instrument}", false, HandleRisk},
       {"GET", R"(/v1/liquidation/([^/]+))", "/v1/liquidation/{instrument}", false,
        HandleLiquidation},
-      {"GET", R"(/v1/anomaly/scan)", "/v1/anomaly/scan", false, HandleAnomalyScan},
-      {"GET", R"(/v1/anomaly/([^/]+))", "/v1/anomaly/{instrument}", false, HandleAnomaly},
   };
 }
 

@@ -95,36 +95,51 @@ Result<Timestamp> AsOfField(const nlohmann::json& body) {
   return *time;
 }
 
-// The answer for an instrument's stored row, from the cache when the same question was
-// answered under the current generation (no new data, no model swap since).
-Result<std::string> PredictStored(const nlohmann::json& body, ApiContext& context,
-                                  const std::string& name, bool explain) {
+// The question of the instrument form: which instrument, as of when.
+struct StoredQuestion {
+  std::string instrument;
+  Timestamp as_of;
+};
+
+Result<StoredQuestion> ParseStoredQuestion(const nlohmann::json& body) {
   VIGIL_RETURN_IF_ERROR(CheckFields(body, {"instrument", "timestamp"}, "body"));
   if (!body["instrument"].is_string()) return InvalidArgument("instrument: expected a string");
-  VIGIL_ASSIGN_OR_RETURN(std::string instrument,
+  StoredQuestion question;
+  VIGIL_ASSIGN_OR_RETURN(question.instrument,
                          InstrumentText(body["instrument"].get<std::string>(), "instrument"));
-  VIGIL_ASSIGN_OR_RETURN(Timestamp as_of, AsOfField(body));
-  // Read before the snapshot: an answer computed across a swap is stored under the older
-  // generation and so is never served.
-  const uint64_t generation = context.CacheGeneration();
-  const std::string key = "predict\n" + name + "\n" + instrument + "\n" +
-                          std::to_string(as_of.nanos()) + (explain ? "\nexplain" : "");
-  if (std::optional<std::string> hit = context.cache.Get(key, generation)) return std::move(*hit);
+  VIGIL_ASSIGN_OR_RETURN(question.as_of, AsOfField(body));
+  return question;
+}
+
+Result<nlohmann::json> PredictStored(const StoredQuestion& question, ApiContext& context,
+                                     const std::string& name, bool explain) {
   VIGIL_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> snapshot,
                          ServedSnapshot(context, name));
   FeatureRowAt row;
   {
     VIGIL_ASSIGN_OR_RETURN(StorePool::Lease store, context.store().Acquire());
-    VIGIL_ASSIGN_OR_RETURN(row, StoredFeatureRow(*store, *snapshot, instrument, as_of));
+    VIGIL_ASSIGN_OR_RETURN(
+        row, StoredFeatureRow(*store, *snapshot, question.instrument, question.as_of));
   }
   VIGIL_ASSIGN_OR_RETURN(ScoredRows scored,
                          context.batcher.Score(snapshot, row.x, ScoreOptions{.explain = explain}));
   nlohmann::json answer = ScoredAnswer(*snapshot, scored);
-  answer["instrument"] = instrument;
+  answer["instrument"] = question.instrument;
   answer["timestamp"] = row.ts.ToIso();
-  std::string text = JsonResponse(answer).body;
-  context.cache.Put(key, text, generation);
-  return text;
+  return answer;
+}
+
+// The instrument form, from the cache when the same question was answered under the
+// current generation (no new data, no model swap since).
+ApiResponse PredictStoredCached(const nlohmann::json& body, ApiContext& context,
+                                const std::string& name, bool explain, std::string_view what) {
+  Result<StoredQuestion> question = ParseStoredQuestion(body);
+  if (!question.ok()) return StatusResponse(question.status(), what);
+  const std::string key = "predict\n" + name + "\n" + question->instrument + "\n" +
+                          std::to_string(question->as_of.nanos()) + (explain ? "\nexplain" : "");
+  return CachedRead(context, key, [&] {
+    return AnswerResponse(PredictStored(*question, context, name, explain), what);
+  });
 }
 
 ApiResponse Predict(const httplib::Request& request, ApiContext& context) {
@@ -142,18 +157,10 @@ ApiResponse Predict(const httplib::Request& request, ApiContext& context) {
   if (has_rows == body->contains("instrument")) {
     return ErrorResponse(400, "invalid_argument", "body: give either \"rows\" or \"instrument\"");
   }
-  if (!has_rows) {
-    Result<std::string> text = PredictStored(*body, context, *name, *explain);
-    if (!text.ok()) return StatusResponse(text.status(), kWhat);
-    ApiResponse response;
-    response.body = std::move(*text);
-    return response;
-  }
+  if (!has_rows) return PredictStoredCached(*body, context, *name, *explain, kWhat);
   Result<std::shared_ptr<const ServedModel>> snapshot = ServedSnapshot(context, *name);
   if (!snapshot.ok()) return StatusResponse(snapshot.status(), kWhat);
-  Result<nlohmann::json> answer = PredictRows(*body, context, *snapshot, *explain);
-  if (!answer.ok()) return StatusResponse(answer.status(), kWhat);
-  return JsonResponse(*answer);
+  return AnswerResponse(PredictRows(*body, context, *snapshot, *explain), kWhat);
 }
 
 void AddExplanation(const ScoredRows& scored, int64_t row, nlohmann::json& out) {

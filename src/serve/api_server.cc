@@ -143,7 +143,13 @@ struct ApiServer::Impl {
   ApiResponse Guarded(const Route& route, const httplib::Request& request);
   void Handle(const Route& route, RouteMetrics& series, const httplib::Request& request,
               httplib::Response& response);
+  // Configure: the httplib server (TLS or plain), its connection settings, the routes and
+  // the handlers of what no route answers.
   Status Configure();
+  Status CreateHttpServer();
+  void SetConnectionOptions();
+  void AddRoutes();
+  void SetFallbackHandlers();
 
   const ServerOptions& options() const { return context->options; }
 
@@ -224,17 +230,29 @@ void ApiServer::Impl::Handle(const Route& route, RouteMetrics& series,
 }
 
 Status ApiServer::Impl::Configure() {
+  VIGIL_RETURN_IF_ERROR(CreateHttpServer());
+  SetConnectionOptions();
+  AddRoutes();
+  SetFallbackHandlers();
+  return Status::Ok();
+}
+
+Status ApiServer::Impl::CreateHttpServer() {
   const TlsOptions& tls = options().tls;
-  if (tls.enabled()) {
-    auto secure = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
-    if (!secure->is_valid()) {
-      return InvalidArgument("server.tls: cannot load certificate '" + tls.cert.string() +
-                             "' with key '" + tls.key.string() + "'");
-    }
-    http = std::move(secure);
-  } else {
+  if (!tls.enabled()) {
     http = std::make_unique<httplib::Server>();
+    return Status::Ok();
   }
+  auto secure = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
+  if (!secure->is_valid()) {
+    return InvalidArgument("server.tls: cannot load certificate '" + tls.cert.string() +
+                           "' with key '" + tls.key.string() + "'");
+  }
+  http = std::move(secure);
+  return Status::Ok();
+}
+
+void ApiServer::Impl::SetConnectionOptions() {
   const size_t threads = static_cast<size_t>(options().threads);
   http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http->set_payload_max_length(static_cast<size_t>(options().max_body_bytes));
@@ -251,6 +269,9 @@ Status ApiServer::Impl::Configure() {
     int yes = 1;
     ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+}
+
+void ApiServer::Impl::AddRoutes() {
   for (size_t i = 0; i < routes.size(); ++i) {
     const Route* route = &routes[i];
     RouteMetrics* series = route_metrics[i].get();
@@ -264,6 +285,9 @@ Status ApiServer::Impl::Configure() {
       http->Get(route->pattern, handler);
     }
   }
+}
+
+void ApiServer::Impl::SetFallbackHandlers() {
   const int64_t max_body = options().max_body_bytes;
   MetricsRegistry* metrics = &context->metrics();
   using HandlerResponse = httplib::Server::HandlerResponse;
@@ -279,7 +303,6 @@ Status ApiServer::Impl::Configure() {
                                  std::exception_ptr) {
     WriteResponse(ErrorResponse(500, "internal", "internal error; see the server log"), response);
   });
-  return Status::Ok();
 }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Create(ServerOptions options,
@@ -294,7 +317,8 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(ServerOptions options,
   auto impl = std::make_unique<Impl>(std::move(options), std::move(models), std::move(deps), clock);
   for (auto group :
        {serve_internal::ServiceRoutes, serve_internal::ModelRoutes, serve_internal::PredictRoutes,
-        serve_internal::MarketRoutes, serve_internal::FeatureRoutes, serve_internal::AlertRoutes}) {
+        serve_internal::MarketRoutes, serve_internal::AnomalyRoutes, serve_internal::FeatureRoutes,
+        serve_internal::AlertRoutes}) {
     for (Route& route : group()) impl->routes.push_back(std::move(route));
   }
   MetricsRegistry& metrics = impl->context->metrics();

@@ -10,15 +10,10 @@
 namespace vigil {
 namespace {
 
+using testing::StartApi;
 using testing::TestApi;
 using testing::TestApiOptions;
 using testing::UrlEncode;
-
-std::unique_ptr<TestApi> StartApi(TestApiOptions options = {}) {
-  Result<std::unique_ptr<TestApi>> api = TestApi::Start(std::move(options));
-  EXPECT_TRUE(api.ok()) << api.status().ToString();
-  return api.ok() ? std::move(*api) : nullptr;
-}
 
 const Timestamp kT0 = *Timestamp::Parse("2024-03-01T00:00:00Z");
 

@@ -14,30 +14,15 @@ namespace vigil {
 namespace {
 
 using serve_internal::FeatureRowAt;
-using serve_internal::StoredFeatureRow;
+using testing::ReadOnly;
+using testing::StartApi;
+using testing::StoredRow;
 using testing::TestApi;
 using testing::TestApiOptions;
 using testing::UrlEncode;
 
-std::unique_ptr<TestApi> StartApi(bool copy_world) {
-  TestApiOptions options;
-  options.copy_world = copy_world;
-  Result<std::unique_ptr<TestApi>> api = TestApi::Start(std::move(options));
-  EXPECT_TRUE(api.ok()) << api.status().ToString();
-  return api.ok() ? std::move(*api) : nullptr;
-}
-
-FeatureRowAt RowAsOf(TestApi& api, const ServedModel& served, const std::string& instrument,
-                     Timestamp as_of) {
-  Result<StorePool::Lease> store = api.store().Acquire();
-  EXPECT_TRUE(store.ok());
-  Result<FeatureRowAt> row = StoredFeatureRow(**store, served, instrument, as_of);
-  EXPECT_TRUE(row.ok()) << row.status().ToString();
-  return std::move(*row);
-}
-
 TEST(ApiImportanceTest, AnswersWhatTheTrainingJobRecorded) {
-  auto api = StartApi(false);
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::HttpReply reply = api->Client().Get("/v1/features/importance?model=risk_xgb");
   ASSERT_EQ(reply.status, 200) << reply.body;
@@ -51,7 +36,7 @@ TEST(ApiImportanceTest, AnswersWhatTheTrainingJobRecorded) {
 }
 
 TEST(ApiImportanceTest, FallsBackToTheModelsOwnImportance) {
-  auto api = StartApi(true);
+  auto api = StartApi();
   ASSERT_NE(api, nullptr);
   // A new version of risk_xgb whose manifest records no importance, promoted live.
   Result<LoadedModel> loaded = api->registry().Load("risk_xgb@production");
@@ -85,7 +70,7 @@ TEST(ApiImportanceTest, FallsBackToTheModelsOwnImportance) {
 }
 
 TEST(ApiImportanceTest, NamesWhatIsWrongWithTheModelAsked) {
-  auto api = StartApi(false);
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::ApiClient client = api->Client();
   testing::HttpReply missing = client.Get("/v1/features/importance");
@@ -100,7 +85,7 @@ TEST(ApiImportanceTest, NamesWhatIsWrongWithTheModelAsked) {
 }
 
 TEST(ApiShapTest, ExplainsTheLatestStoredRow) {
-  auto api = StartApi(false);
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::HttpReply reply =
       api->Client().Get("/v1/features/shap/" + UrlEncode("sim:BTC-PERP") + "?model=risk_xgb");
@@ -108,7 +93,7 @@ TEST(ApiShapTest, ExplainsTheLatestStoredRow) {
   const nlohmann::json body = reply.Json();
 
   std::shared_ptr<const ServedModel> served = api->models().Get("risk_xgb");
-  const FeatureRowAt row = RowAsOf(*api, *served, "sim:BTC-PERP", Timestamp::Max());
+  const FeatureRowAt row = StoredRow(*api, *served, "sim:BTC-PERP");
   const ExplainableModel& model = *AsExplainable(&served->model());
   Result<Attributions> shap = model.Shap(row.x);
   Result<std::vector<double>> margin = model.RawMargin(row.x);
@@ -134,13 +119,13 @@ TEST(ApiShapTest, ExplainsTheLatestStoredRow) {
 }
 
 TEST(ApiShapTest, ExplainsTheRowAsOfATimeAndEveryHorizon) {
-  auto api = StartApi(false);
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   std::shared_ptr<const ServedModel> served = api->models().Get("liq_long");
-  const Timestamp latest = RowAsOf(*api, *served, "sim:ETH-PERP", Timestamp::Max()).ts;
+  const Timestamp latest = StoredRow(*api, *served, "sim:ETH-PERP").ts;
   // Between two bars: the row of the bar before.
   const Timestamp asked = latest - 90 * kNanosPerMinute - 30 * kNanosPerSecond;
-  const FeatureRowAt row = RowAsOf(*api, *served, "sim:ETH-PERP", asked);
+  const FeatureRowAt row = StoredRow(*api, *served, "sim:ETH-PERP", asked);
   EXPECT_LT(row.ts, asked);
 
   testing::HttpReply reply = api->Client().Get("/v1/features/shap/" + UrlEncode("sim:ETH-PERP") +
@@ -160,7 +145,7 @@ TEST(ApiShapTest, ExplainsTheRowAsOfATimeAndEveryHorizon) {
 }
 
 TEST(ApiShapTest, RefusesBadParameters) {
-  auto api = StartApi(false);
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::ApiClient client = api->Client();
   const std::string path = "/v1/features/shap/" + UrlEncode("sim:BTC-PERP");

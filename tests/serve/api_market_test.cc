@@ -18,31 +18,12 @@ namespace vigil {
 namespace {
 
 using serve_internal::FeatureRowAt;
-using serve_internal::StoredFeatureRow;
+using testing::ReadOnly;
+using testing::StartApi;
+using testing::StoredRow;
 using testing::TestApi;
 using testing::TestApiOptions;
 using testing::UrlEncode;
-
-std::unique_ptr<TestApi> StartApi(TestApiOptions options = {}) {
-  Result<std::unique_ptr<TestApi>> api = TestApi::Start(std::move(options));
-  EXPECT_TRUE(api.ok()) << api.status().ToString();
-  return api.ok() ? std::move(*api) : nullptr;
-}
-
-// A read-only server over the shared world.
-std::unique_ptr<TestApi> SharedApi() {
-  TestApiOptions options;
-  options.copy_world = false;
-  return StartApi(std::move(options));
-}
-
-FeatureRowAt LatestRow(TestApi& api, const ServedModel& served, const std::string& instrument) {
-  Result<StorePool::Lease> store = api.store().Acquire();
-  EXPECT_TRUE(store.ok()) << store.status().ToString();
-  Result<FeatureRowAt> row = StoredFeatureRow(**store, served, instrument, Timestamp::Max());
-  EXPECT_TRUE(row.ok()) << row.status().ToString();
-  return std::move(*row);
-}
 
 ScoredRows Score(const ServedModel& served, const FeatureMatrix& x, bool explain = false) {
   ScoreOptions options;
@@ -83,14 +64,14 @@ PredictionRow Prediction(const ServedModel& served, Timestamp ts, std::string ho
 }
 
 TEST(ApiRiskTest, ComputesTheLatestStoredRowWhenNoPredictionIsStored) {
-  auto api = SharedApi();
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::HttpReply reply = api->Client().Get("/v1/risk/" + UrlEncode("sim:BTC-PERP"));
   ASSERT_EQ(reply.status, 200) << reply.body;
   const nlohmann::json body = reply.Json();
 
   std::shared_ptr<const ServedModel> served = api->models().Get("risk_clf");
-  const FeatureRowAt row = LatestRow(*api, *served, "sim:BTC-PERP");
+  const FeatureRowAt row = StoredRow(*api, *served, "sim:BTC-PERP");
   const ScoredRows scored = Score(*served, row.x);
   EXPECT_EQ(body["source"], "computed");
   EXPECT_EQ(body["instrument"], "sim:BTC-PERP");
@@ -128,6 +109,87 @@ TEST(ApiRiskTest, AnswersTheLatestStoredPredictionOnceDataChanged) {
   EXPECT_DOUBLE_EQ(body["confidence"].get<double>(), expected);
 }
 
+PredictionRow WithRecordedConfidence(PredictionRow row, double confidence) {
+  row.explanation_json = nlohmann::json{{"confidence", confidence}}.dump();
+  return row;
+}
+
+// Regression: the stored probability is calibrated, but a calibrator's evidence is indexed
+// by the uncalibrated one, so an isotonic model's confidence cannot be recomputed from the
+// row: it is the one the runner recorded, else null (it used to be Evidence(calibrated)).
+TEST(ApiRiskTest, StoredConfidenceIsTheRecordedOneUnderIsotonicCalibration) {
+  auto api = StartApi();
+  ASSERT_NE(api, nullptr);
+  const int64_t isotonic =
+      testing::TrainVariant(api->world(), "risk_clf", "method: platt", "method: isotonic");
+  ASSERT_TRUE(api->models().Promote("risk_clf", isotonic, "production").ok());
+  std::shared_ptr<const ServedModel> served = api->models().Get("risk_clf");
+  ASSERT_EQ(served->version, isotonic);
+  const auto& calibrated = dynamic_cast<const CalibratedClassifier&>(served->model());
+  ASSERT_EQ(calibrated.calibrator().method(), CalibrationMethod::kIsotonic);
+
+  const std::string path = "/v1/risk/" + UrlEncode("sim:BTC-PERP");
+  const Timestamp last = LastCandle(*api, "sim:BTC-PERP");
+  WritePredictions(*api, {Prediction(*served, last - 60 * kNanosPerSecond, "", 0.8)});
+  api->server().NotifyDataChanged();
+  nlohmann::json body = api->Client().Get(path).Json();
+  EXPECT_EQ(body["source"], "predictions");
+  EXPECT_TRUE(body["confidence"].is_null()) << body;
+
+  WritePredictions(*api, {WithRecordedConfidence(Prediction(*served, last, "", 0.8), 0.42)});
+  api->server().NotifyDataChanged();
+  body = api->Client().Get(path).Json();
+  EXPECT_EQ(body["as_of"], last.ToIso());
+  EXPECT_DOUBLE_EQ(body["confidence"].get<double>(), 0.42);
+}
+
+// A server whose risk model is the multi-horizon liq_long (uncalibrated logistic per
+// horizon, primary the first: 5m), over a private copy of the world.
+std::unique_ptr<TestApi> StartWithMultiHorizonRisk() {
+  TestApiOptions options;
+  options.models.risk = "liq_long";
+  return StartApi(std::move(options));
+}
+
+// A multi-horizon risk model answers its primary horizon (the first, 5m: what ScoreRows'
+// probability is), not the first stored row in text order (15m).
+TEST(ApiRiskTest, AMultiHorizonModelAnswersItsPrimaryHorizon) {
+  auto api = StartWithMultiHorizonRisk();
+  ASSERT_NE(api, nullptr);
+  std::shared_ptr<const ServedModel> served = api->models().Get("liq_long");
+  const Timestamp last = LastCandle(*api, "sim:BTC-PERP");
+  WritePredictions(*api,
+                   {Prediction(*served, last, "15m", 0.2), Prediction(*served, last, "1h", 0.9),
+                    WithRecordedConfidence(Prediction(*served, last, "5m", 0.1), 0.7),
+                    Prediction(*served, last, "30m", 0.6)});
+  const nlohmann::json body = api->Client().Get("/v1/risk/" + UrlEncode("sim:BTC-PERP")).Json();
+  EXPECT_EQ(body["source"], "predictions");
+  EXPECT_DOUBLE_EQ(body["probability"].get<double>(), 0.1);
+  EXPECT_EQ(body["risk_level"], RiskLevelName(RiskLevelOf(0.1, served->cutpoints)));
+  EXPECT_DOUBLE_EQ(body["confidence"].get<double>(), 0.7);
+}
+
+TEST(ApiRiskTest, StoredConfidenceOfAnUncalibratedPrimaryHorizonIsZeroAsWhenComputed) {
+  auto api = StartWithMultiHorizonRisk();
+  ASSERT_NE(api, nullptr);
+  const std::string path = "/v1/risk/" + UrlEncode("sim:BTC-PERP");
+  const nlohmann::json computed = api->Client().Get(path).Json();
+  ASSERT_EQ(computed["source"], "computed");
+  EXPECT_DOUBLE_EQ(computed["confidence"].get<double>(), 0.0);  // no evidence behind it
+
+  std::shared_ptr<const ServedModel> served = api->models().Get("liq_long");
+  PredictionRow row = Prediction(*served, LastCandle(*api, "sim:BTC-PERP"), "5m", 0.3);
+  WritePredictions(*api, {row});
+  api->server().NotifyDataChanged();
+  EXPECT_DOUBLE_EQ(api->Client().Get(path).Json()["confidence"].get<double>(), 0.0);
+  // A row of a version no longer loaded: its calibration is unknown.
+  row.model_version = served->version + 1;
+  row.ts = row.ts + kNanosPerSecond;
+  WritePredictions(*api, {row});
+  api->server().NotifyDataChanged();
+  EXPECT_TRUE(api->Client().Get(path).Json()["confidence"].is_null());
+}
+
 // The value of an unlabelled counter in the /metrics text.
 double MetricValue(TestApi& api, const std::string& name) {
   const std::string text = api.Client().Get("/metrics").body;
@@ -160,7 +222,7 @@ TEST(ApiRiskTest, RepeatsComeFromTheCacheUntilAModelIsPromoted) {
 }
 
 TEST(ApiRiskTest, RefusesUnknownAndMalformedInstruments) {
-  auto api = SharedApi();
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::ApiClient client = api->Client();
   EXPECT_EQ(client.Get("/v1/risk/" + UrlEncode("sim:DOGE-PERP")).status, 404);
@@ -173,8 +235,7 @@ TEST(ApiRiskTest, RefusesUnknownAndMalformedInstruments) {
 }
 
 TEST(ApiRiskTest, IsUnavailableWithoutARiskModel) {
-  TestApiOptions options;
-  options.copy_world = false;
+  TestApiOptions options = ReadOnly();
   options.models.risk = "";
   auto api = StartApi(std::move(options));
   ASSERT_NE(api, nullptr);
@@ -184,7 +245,7 @@ TEST(ApiRiskTest, IsUnavailableWithoutARiskModel) {
 }
 
 TEST(ApiLiquidationTest, AnswersEveryHorizonOfTheMatchingModel) {
-  auto api = SharedApi();
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::HttpReply reply =
       api->Client().Get("/v1/liquidation/" + UrlEncode("sim:ETH-PERP") + "?leverage=20&side=long");
@@ -198,7 +259,7 @@ TEST(ApiLiquidationTest, AnswersEveryHorizonOfTheMatchingModel) {
   EXPECT_EQ(answer["source"], "computed");
 
   std::shared_ptr<const ServedModel> served = api->models().Get("liq_long");
-  const FeatureRowAt row = LatestRow(*api, *served, "sim:ETH-PERP");
+  const FeatureRowAt row = StoredRow(*api, *served, "sim:ETH-PERP");
   const auto& model = dynamic_cast<const MultiHorizonClassifier&>(served->model());
   Result<std::vector<double>> expected = model.PredictHorizons(row.x);
   ASSERT_TRUE(expected.ok());
@@ -217,7 +278,7 @@ TEST(ApiLiquidationTest, AnswersEveryHorizonOfTheMatchingModel) {
 }
 
 TEST(ApiLiquidationTest, NamesTheBadParameterOrTheServedCombinations) {
-  auto api = SharedApi();
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::ApiClient client = api->Client();
   const std::string path = "/v1/liquidation/" + UrlEncode("sim:ETH-PERP");
@@ -260,7 +321,7 @@ TEST(ApiLiquidationTest, ListsStoredHorizonPredictionsByDuration) {
 }
 
 TEST(ApiAnomalyTest, ScanScoresEveryInstrumentMostAnomalousFirst) {
-  auto api = SharedApi();
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::HttpReply reply = api->Client().Get("/v1/anomaly/scan");
   ASSERT_EQ(reply.status, 200) << reply.body;
@@ -277,7 +338,7 @@ TEST(ApiAnomalyTest, ScanScoresEveryInstrumentMostAnomalousFirst) {
   for (const nlohmann::json& result : detector["results"]) {
     const std::string instrument = result["instrument"];
     instruments.insert(instrument);
-    const FeatureRowAt row = LatestRow(*api, *served, instrument);
+    const FeatureRowAt row = StoredRow(*api, *served, instrument);
     const ScoredRows scored = Score(*served, row.x, true);
     EXPECT_DOUBLE_EQ(result["score"].get<double>(), scored.scores[0]) << instrument;
     EXPECT_EQ(result["is_anomaly"], scored.flags[0] != 0);
@@ -293,7 +354,7 @@ TEST(ApiAnomalyTest, ScanScoresEveryInstrumentMostAnomalousFirst) {
 }
 
 TEST(ApiAnomalyTest, InstrumentAnswerAgreesWithTheScan) {
-  auto api = SharedApi();
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   testing::ApiClient client = api->Client();
   const nlohmann::json scan = client.Get("/v1/anomaly/scan?model=oracle_anom").Json();
@@ -314,8 +375,7 @@ TEST(ApiAnomalyTest, InstrumentAnswerAgreesWithTheScan) {
 }
 
 TEST(ApiAnomalyTest, IsUnavailableWithoutDetectors) {
-  TestApiOptions options;
-  options.copy_world = false;
+  TestApiOptions options = ReadOnly();
   options.models.anomaly.clear();
   auto api = StartApi(std::move(options));
   ASSERT_NE(api, nullptr);

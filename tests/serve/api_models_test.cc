@@ -8,27 +8,15 @@ namespace vigil {
 namespace {
 
 using testing::ApiClient;
+using testing::ExpectError;
 using testing::HttpReply;
+using testing::ReadOnly;
+using testing::StartApi;
 using testing::TestApi;
 using testing::TestApiOptions;
 
-std::unique_ptr<TestApi> StartApi(bool copy_world = true) {
-  TestApiOptions options;
-  options.copy_world = copy_world;
-  Result<std::unique_ptr<TestApi>> api = TestApi::Start(std::move(options));
-  EXPECT_TRUE(api.ok()) << api.status().ToString();
-  return api.ok() ? std::move(*api) : nullptr;
-}
-
-void ExpectError(const HttpReply& reply, int status, const std::string& code,
-                 const std::string& message_part = "") {
-  EXPECT_EQ(reply.status, status) << reply.body;
-  EXPECT_EQ(reply.ErrorCode(), code) << reply.body;
-  EXPECT_NE(reply.ErrorMessage().find(message_part), std::string::npos) << reply.body;
-}
-
 TEST(ApiModelsTest, ListsEveryModelWithVersionsAliasesAndTheServedSnapshot) {
-  auto api = StartApi(/*copy_world=*/false);
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   HttpReply reply = api->Client().Get("/v1/models");
   ASSERT_EQ(reply.status, 200) << reply.body;
@@ -47,7 +35,7 @@ TEST(ApiModelsTest, ListsEveryModelWithVersionsAliasesAndTheServedSnapshot) {
 }
 
 TEST(ApiModelsTest, ShowsTheManifest) {
-  auto api = StartApi(/*copy_world=*/false);
+  auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
   ApiClient client = api->Client();
   HttpReply reply = client.Get("/v1/models/liq_long");

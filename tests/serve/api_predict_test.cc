@@ -18,37 +18,13 @@ namespace {
 using serve_internal::FeatureRowAt;
 using serve_internal::ScoredRowJson;
 using testing::ApiClient;
+using testing::ExpectError;
 using testing::HttpReply;
+using testing::ReadOnly;
+using testing::StartApi;
+using testing::StoredRow;
 using testing::TestApi;
 using testing::TestApiOptions;
-
-std::unique_ptr<TestApi> StartApi(TestApiOptions options = {}) {
-  Result<std::unique_ptr<TestApi>> api = TestApi::Start(std::move(options));
-  EXPECT_TRUE(api.ok()) << api.status().ToString();
-  return api.ok() ? std::move(*api) : nullptr;
-}
-
-TestApiOptions ReadOnly() {
-  TestApiOptions options;
-  options.copy_world = false;
-  return options;
-}
-
-void ExpectError(const HttpReply& reply, int status, const std::string& code,
-                 const std::string& message_part = "") {
-  EXPECT_EQ(reply.status, status) << reply.body;
-  EXPECT_EQ(reply.ErrorCode(), code) << reply.body;
-  EXPECT_NE(reply.ErrorMessage().find(message_part), std::string::npos) << reply.body;
-}
-
-FeatureRowAt StoredRow(TestApi& api, const ServedModel& served, const std::string& instrument,
-                       Timestamp as_of = Timestamp::Max()) {
-  Result<StorePool::Lease> store = api.store().Acquire();
-  EXPECT_TRUE(store.ok()) << store.status().ToString();
-  Result<FeatureRowAt> row = serve_internal::StoredFeatureRow(**store, served, instrument, as_of);
-  EXPECT_TRUE(row.ok()) << row.status().ToString();
-  return row.ok() ? std::move(*row) : FeatureRowAt{};
-}
 
 // The latest stored row of every world instrument, as one matrix.
 FeatureMatrix LatestRows(TestApi& api, const ServedModel& served) {

@@ -23,24 +23,14 @@ namespace vigil {
 namespace {
 
 using testing::ApiClient;
+using testing::ExpectError;
 using testing::HttpReply;
+using testing::ReadOnly;
+using testing::StartApi;
 using testing::TestApi;
 using testing::TestApiOptions;
 
 constexpr const char* kKey = "ops-key-0123456789abcdef";
-
-std::unique_ptr<TestApi> StartApi(TestApiOptions options = {}) {
-  Result<std::unique_ptr<TestApi>> api = TestApi::Start(std::move(options));
-  EXPECT_TRUE(api.ok()) << api.status().ToString();
-  return api.ok() ? std::move(*api) : nullptr;
-}
-
-// Serves the shared world in place: for tests that change nothing on disk.
-TestApiOptions ReadOnly() {
-  TestApiOptions options;
-  options.copy_world = false;
-  return options;
-}
 
 TestApiOptions WithKey(bool require_for_reads = false) {
   TestApiOptions options;
@@ -49,14 +39,6 @@ TestApiOptions WithKey(bool require_for_reads = false) {
   if (entry.ok()) options.server.api_keys = {*entry};
   options.server.require_key_for_reads = require_for_reads;
   return options;
-}
-
-void ExpectError(const HttpReply& reply, int status, const std::string& code,
-                 const std::string& message_part = "") {
-  EXPECT_EQ(reply.status, status) << reply.body;
-  EXPECT_EQ(reply.ErrorCode(), code) << reply.body;
-  EXPECT_NE(reply.ErrorMessage().find(message_part), std::string::npos) << reply.body;
-  EXPECT_EQ(reply.Header("Content-Type"), "application/json");
 }
 
 TEST(ApiServerTest, UnknownRoutesAnswer404InTheErrorShape) {
@@ -227,8 +209,7 @@ TEST(ApiServerTest, StopLetsARequestInFlightFinish) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<bool> first{true};
-  TestApiOptions options;
-  options.copy_world = false;
+  TestApiOptions options = ReadOnly();
   options.readiness = [&] {
     if (first.exchange(false)) {
       entered.set_value();
@@ -345,8 +326,7 @@ TEST(ApiServerTest, OpenApiDocumentsEveryRoute) {
 TEST(ApiServerTest, BindReportsAPortInUseAndBadTlsFiles) {
   auto api = StartApi(ReadOnly());
   ASSERT_NE(api, nullptr);
-  TestApiOptions options;
-  options.copy_world = false;
+  TestApiOptions options = ReadOnly();
   options.server.port = api->port();
   Result<std::unique_ptr<TestApi>> clash = TestApi::Start(options);
   ASSERT_FALSE(clash.ok());

@@ -1,5 +1,6 @@
 #include "serve/api_test_client.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -165,6 +166,37 @@ Result<std::unique_ptr<TestApi>> TestApi::Start(TestApiOptions options) {
                          ApiServer::Create(options.server, options.models, std::move(deps)));
   VIGIL_RETURN_IF_ERROR(api->server_->Start());
   return api;
+}
+
+std::unique_ptr<TestApi> StartApi(TestApiOptions options) {
+  Result<std::unique_ptr<TestApi>> api = TestApi::Start(std::move(options));
+  EXPECT_TRUE(api.ok()) << api.status().ToString();
+  return api.ok() ? std::move(*api) : nullptr;
+}
+
+TestApiOptions ReadOnly() {
+  TestApiOptions options;
+  options.copy_world = false;
+  return options;
+}
+
+void ExpectError(const HttpReply& reply, int status, const std::string& code,
+                 const std::string& message_part) {
+  EXPECT_EQ(reply.status, status) << reply.body;
+  EXPECT_EQ(reply.ErrorCode(), code) << reply.body;
+  EXPECT_NE(reply.ErrorMessage().find(message_part), std::string::npos) << reply.body;
+  EXPECT_EQ(reply.Header("Content-Type"), "application/json") << reply.body;
+}
+
+serve_internal::FeatureRowAt StoredRow(TestApi& api, const ServedModel& served,
+                                       const std::string& instrument, Timestamp as_of) {
+  Result<StorePool::Lease> store = api.store().Acquire();
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  if (!store.ok()) return {};
+  Result<serve_internal::FeatureRowAt> row =
+      serve_internal::StoredFeatureRow(**store, served, instrument, as_of);
+  EXPECT_TRUE(row.ok()) << row.status().ToString();
+  return row.ok() ? std::move(*row) : serve_internal::FeatureRowAt{};
 }
 
 TestApi::~TestApi() {

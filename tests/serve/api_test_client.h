@@ -8,6 +8,8 @@
 //   EXPECT_EQ(reply.Json()["models"].size(), 4u);
 //   reply = (*api)->Client().Post("/v1/predict/risk_clf", R"({"rows":[...]})");
 //   EXPECT_EQ(reply.ErrorCode(), "invalid_argument");
+//   auto shared = vigil::testing::StartApi(vigil::testing::ReadOnly());  // nullptr + failure
+//   vigil::testing::ExpectError(shared->Client().Get("/v1/x"), 404, "not_found");
 //
 // TestApiOptions defaults: copy_world true (each TestApi gets its own copy under the temp
 // directory, removed when it is destroyed; promotions and writes stay private), the four
@@ -27,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "serve/api_internal.h"
 #include "serve/serve_fixture.h"
 #include "vigil/core/clock.h"
 #include "vigil/core/status.h"
@@ -103,6 +106,23 @@ struct TestApiOptions {
   bool copy_world = true;  // false: serve SharedWorld() in place (read-only tests)
   int store_connections = 4;
 };
+
+class TestApi;
+// TestApi::Start that fails the running test and returns nullptr when the start fails.
+std::unique_ptr<TestApi> StartApi(TestApiOptions options = {});
+// Options serving the shared world in place (copy_world false): for tests that change
+// nothing on disk.
+TestApiOptions ReadOnly();
+// Expects an error answer: `status`, error code `code`, a message containing
+// `message_part`, served as JSON.
+void ExpectError(const HttpReply& reply, int status, const std::string& code,
+                 const std::string& message_part = "");
+
+// serve_internal::StoredFeatureRow over the api's store (the row the server scores for
+// `instrument` as of `as_of`); fails the running test and returns an empty row on error.
+serve_internal::FeatureRowAt StoredRow(TestApi& api, const ServedModel& served,
+                                       const std::string& instrument,
+                                       Timestamp as_of = Timestamp::Max());
 
 class TestApi {
  public:

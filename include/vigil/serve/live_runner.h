@@ -9,10 +9,19 @@
 // engine's batch order, so live values equal `vigil features compute` bit for bit); a driver
 // event yields a row, which every served model on that feature set scores (rows with
 // undefined features during warm-up are skipped for models that need complete rows). Each
-// score is written to `predictions` (one row per horizon for multi-horizon models; label =
-// risk level) through a background writer that batches rows (flush_rows / flush_interval),
-// and the alert rules run on it; alerts are written to `alerts` at once, logged, and handed
-// to the webhooks (never blocking scoring).
+// score is written to `predictions` and the alert rules run on it.
+// Stored predictions (PredictionRow):
+//   classifier     value = probability, score = 100 x value, label = risk level,
+//                  explanation_json = {"confidence": c} (the level's confidence, risk_levels.h;
+//                  null when NaN), which /v1/risk answers for a stored prediction
+//   multi-horizon  one row per horizon: value = that horizon's probability, label = its own
+//                  risk level; the primary horizon's row also carries {"confidence": c}
+//   anomaly        value = raw score, score = 0-100 score, label = "anomaly" | "normal"
+//   regression     value = the prediction
+// Writing: the store is written only by a background writer, so a slow or unreachable
+// store never blocks scoring. Predictions are batched (flush_rows / flush_interval);
+// alerts are written as soon as they are raised, then logged and handed to the webhooks
+// (with their alert_id; never blocking scoring either).
 // Models: each event scores with the snapshot LiveModels holds at that moment; promotions
 // (by the scheduler in this process, the API, or another process, seen every
 // refresh_models) swap between events, never inside one.
@@ -54,7 +63,8 @@ struct LiveRunnerDependencies {
   MetricsRegistry* metrics = nullptr;     // required
   WebhookDispatcher* webhooks = nullptr;  // optional
   const Clock* clock = nullptr;           // nullptr = a SystemClock
-  // Optional: called after each event was processed (the API's NotifyDataChanged).
+  // Optional: called after each event was processed (the API's NotifyDataChanged), on the
+  // runner's thread; the next event waits for it.
   std::function<void()> on_event;
   // Optional: runs a scheduled training job (config path, reason); a finished run refreshes
   // the models. Without it a scheduler config is refused.
@@ -86,8 +96,9 @@ class LiveRunner {
   // One event (tests, benchmarks); Run calls this per event.
   Status Process(const SourceEvent& event);
   // Emits rows still waiting for events at their time (call when no more events at the
-  // current time will come), then writes buffered predictions now. Returns the first store
-  // error met since the last Flush (scoring goes on after a store error; it is logged).
+  // current time will come), then waits until every prediction and alert so far is written
+  // (blocks while the store is unreachable). Returns the first store error met since the
+  // last Flush (scoring goes on after a store error; it is logged).
   Status Flush();
 
   LiveRunnerStats stats() const;

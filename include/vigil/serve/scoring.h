@@ -34,16 +34,16 @@ struct Contribution {
 struct ScoredRows {
   Task task = Task::kClassification;
   int64_t rows = 0;
-  int classes = 0;                  // classification only
-  std::vector<double> probabilities;  // rows x classes
-  std::vector<std::string> horizon_names;  // multi_horizon: "5m", "15m", ...
-  std::vector<double> horizons;            // rows x horizon_names.size()
-  std::vector<RiskLevel> levels;           // classification: per row
-  std::vector<double> confidence;          // classification: per row
-  std::vector<double> scores;              // anomaly: 0-100
-  std::vector<double> raw_scores;          // anomaly
-  std::vector<uint8_t> flags;              // anomaly
-  std::vector<double> values;              // regression
+  int classes = 0;                                      // classification only
+  std::vector<double> probabilities;                    // rows x classes
+  std::vector<std::string> horizon_names;               // multi_horizon: "5m", "15m", ...
+  std::vector<double> horizons;                         // rows x horizon_names.size()
+  std::vector<RiskLevel> levels;                        // classification: per row
+  std::vector<double> confidence;                       // classification: per row
+  std::vector<double> scores;                           // anomaly: 0-100
+  std::vector<double> raw_scores;                       // anomaly
+  std::vector<uint8_t> flags;                           // anomaly
+  std::vector<double> values;                           // regression
   std::vector<std::vector<Contribution>> explanations;  // per row when asked
 
   // P(class 1) for binary classifiers, max-class probability for multiclass; NaN otherwise.
