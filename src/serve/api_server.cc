@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -37,6 +39,16 @@ uint64_t ApiContext::CacheGeneration() const {
 }  // namespace serve_internal
 
 namespace {
+
+// Debian's libcpp-httplib is built with a listen backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG is
+// compiled into the shared library), so a burst of new connections beyond five overflows
+// the accept queue and waits for SYN retransmits (1 s, 3 s, ...). Linux lets listen() be
+// called again on a listening socket to change its backlog.
+void WidenListenBacklog(int socket) {
+  if (socket >= 0 && ::listen(socket, SOMAXCONN) != 0) {
+    VIGIL_LOG_WARN("could not widen the listen backlog: {}", std::strerror(errno));
+  }
+}
 
 using serve_internal::ApiContext;
 using serve_internal::ApiResponse;
@@ -160,6 +172,7 @@ struct ApiServer::Impl {
   std::vector<std::unique_ptr<RouteMetrics>> route_metrics;  // parallel to routes
   std::unique_ptr<httplib::Server> http;
   int port = -1;
+  int listen_socket = -1;  // the socket httplib bound (set by the socket-options hook)
 
   std::mutex mutex;  // guards the serving state below
   std::condition_variable serving_changed;
@@ -265,9 +278,10 @@ void ApiServer::Impl::SetConnectionOptions() {
   http->set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, which lets a second server bind a port in use
   // and silently share its connections; SO_REUSEADDR alone still allows a quick restart.
-  http->set_socket_options([](socket_t socket) {
+  http->set_socket_options([this](socket_t socket) {
     int yes = 1;
     ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket = socket;  // the last one offered is the one that bound
   });
 }
 
@@ -356,6 +370,7 @@ Status ApiServer::Bind() {
                    " (address in use or not available)");
   }
   impl_->port = bound;
+  WidenListenBacklog(impl_->listen_socket);
   return Status::Ok();
 }
 
