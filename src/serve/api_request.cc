@@ -117,9 +117,11 @@ Result<std::string> InstrumentText(std::string_view text, std::string_view field
                            " characters");
   }
   if (HasControlCharacter(text)) return InvalidArgument(name + ": contains a control character");
-  if (text.find('/') != std::string::npos || text.find('\\') != std::string::npos ||
-      text.find("..") != std::string::npos) {
-    return InvalidArgument(name + ": '" + std::string(text) + "' contains '/', '\\' or '..'");
+  // '/' is part of real symbols ("binance:BTC/USDT") and instruments never become file
+  // paths; in a URL path it cannot arrive (httplib decodes %2F before routing), so only
+  // bodies and query strings carry it.
+  if (text.find('\\') != std::string::npos || text.find("..") != std::string::npos) {
+    return InvalidArgument(name + ": '" + std::string(text) + "' contains '\\' or '..'");
   }
   Result<Instrument> instrument = Instrument::Parse(text);
   if (!instrument.ok()) return InvalidArgument(name + ": " + instrument.status().message());

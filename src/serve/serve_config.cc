@@ -326,15 +326,10 @@ std::vector<std::string> ServedModelsConfig::AllNames() const {
 
 Result<ServeConfig> ParseServeConfig(std::string_view yaml, std::string_view source,
                                      const fs::path& base_dir) {
-  const YamlSource src{std::string(source)};
-  VIGIL_ASSIGN_OR_RETURN(YAML::Node root, ParseYamlMap(std::string(yaml), src));
   // A run config may be given to `vigil serve` too; its run-only sections are checked and
   // then not used.
-  VIGIL_RETURN_IF_ERROR(src.CheckKeys(root, "", kRunKeys));
-  RunConfig run;
-  VIGIL_RETURN_IF_ERROR(ParseServeInto(src, root, base_dir, &run.serve));
-  VIGIL_RETURN_IF_ERROR(ParseRunSections(src, root, base_dir, &run));
-  return run.serve;
+  VIGIL_ASSIGN_OR_RETURN(RunConfig run, ParseRunConfig(yaml, source, base_dir));
+  return std::move(run.serve);
 }
 
 Result<RunConfig> ParseRunConfig(std::string_view yaml, std::string_view source,

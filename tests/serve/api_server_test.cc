@@ -180,12 +180,15 @@ TEST(ApiServerTest, NamesAndInstrumentsCannotTraversePaths) {
   // An encoded '/' is decoded before routing, so no route matches at all.
   ExpectError(client.Get("/v1/models/..%2F..%2Fetc"), 404, "not_found");
   const std::string predict = "/v1/predict/risk_clf";
-  for (const char* instrument :
-       {"sim:../../etc", "sim:a/b", "sim:a\\b", "sim:a\u0001b", "nocolon"}) {
+  for (const char* instrument : {"sim:../../etc", "sim:a\\b", "sim:a\u0001b", "nocolon"}) {
     HttpReply reply = client.Post(predict, nlohmann::json{{"instrument", instrument}});
     ExpectError(reply, 400, "invalid_argument", "instrument:");
   }
   EXPECT_TRUE(serve_internal::InstrumentText("sim:BTC-PERP", "instrument").ok());
+  // '/' belongs to real symbols: accepted in bodies and queries (nothing stored here).
+  EXPECT_TRUE(serve_internal::InstrumentText("binance:BTC/USDT", "instrument").ok());
+  ExpectError(client.Post(predict, nlohmann::json{{"instrument", "binance:BTC/USDT"}}), 404,
+              "not_found");
   EXPECT_FALSE(serve_internal::InstrumentText("sim:..", "instrument").ok());
 }
 
