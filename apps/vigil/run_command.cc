@@ -5,9 +5,12 @@
 // run ends when the source ends (or, with --keep-serving, at SIGINT / SIGTERM after that)
 // or at SIGINT / SIGTERM: predictions and alerts are flushed, the API stops gracefully, a
 // summary goes to stderr (with --json also as one JSON line on stdout), and it exits 0.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "serve_support.h"
@@ -28,9 +31,27 @@ struct RunArgs {
   bool keep_serving = false;
 };
 
-Result<std::unique_ptr<MarketSource>> OpenSource(const SourceConfig& config, StorePool& pool) {
+// A paced source sleeps until each event is due (up to a bar's length at speed 1); the sleep
+// is cut short, in slices of this length, once a stop is requested.
+constexpr std::chrono::milliseconds kStopCheck{50};
+
+// Sleeps `duration`, or less once *stopping is set.
+void SleepUnlessStopping(std::chrono::nanoseconds duration, const std::atomic<bool>& stopping) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  while (!stopping.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(
+        std::min<std::chrono::nanoseconds>(kStopCheck, until - std::chrono::steady_clock::now()));
+  }
+}
+
+Result<std::unique_ptr<MarketSource>> OpenSource(
+    const SourceConfig& config, StorePool& pool,
+    std::shared_ptr<const std::atomic<bool>> stopping) {
   PaceOptions pace;
   pace.speed = config.speed;
+  pace.sleep = [stopping](std::chrono::nanoseconds duration) {
+    SleepUnlessStopping(duration, *stopping);
+  };
   switch (config.kind) {
     case SourceKind::kStore: {
       StoreReplayOptions options = config.store;
@@ -93,7 +114,8 @@ int RunLive(const GlobalOptions& globals, RunConfig& config, bool keep_serving) 
   if (!config.webhooks.empty()) {
     webhooks = std::make_unique<WebhookDispatcher>(config.webhooks, stack.metrics.get());
   }
-  Result<std::unique_ptr<MarketSource>> source = OpenSource(config.source, *stack.pool);
+  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  Result<std::unique_ptr<MarketSource>> source = OpenSource(config.source, *stack.pool, stopping);
   if (!source.ok()) return Fail(source.status());
   std::unique_ptr<ApiServer> server;
   LiveRunnerDependencies deps{stack.models.get(), stack.pool.get(), stack.metrics.get(),
@@ -107,7 +129,8 @@ int RunLive(const GlobalOptions& globals, RunConfig& config, bool keep_serving) 
       ApiServer::Create(config.serve.server, config.serve.models, std::move(api));
   if (!created.ok()) return Fail(created.status());
   server = std::move(*created);
-  StopSignal stop([] {});  // the runner polls it between events
+  // The runner polls it between events; the source's pacing sleep wakes on it.
+  StopSignal stop([stopping] { stopping->store(true); });
   // Promotions made elsewhere are picked up between events by the runner, and by this
   // thread too, so they also reach the API once the source has ended (--keep-serving).
   const PeriodicRefresh refresh(*stack.models, config.refresh_models);
