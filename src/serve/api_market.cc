@@ -48,6 +48,36 @@ Result<ScoredLatest> ScoreLatest(ApiContext& context, Store& store,
 
 // --- risk ---
 
+// Whether `instrument` has driver data (the served model's feature-set driver kind) stamped
+// after `ts`: then a prediction stored at `ts` is not the latest answer and the route
+// computes one from the stored data instead (new bars ingested after the last `vigil run`).
+Result<bool> HasDriverDataAfter(Store& store, const ServedModel& served,
+                                const std::string& instrument, Timestamp ts) {
+  if (!served.feature_set.has_value()) return false;
+  VIGIL_ASSIGN_OR_RETURN(std::vector<SeriesKey> series, store.ListSeries());
+  for (const SeriesKey& key : series) {
+    if (key.kind != served.feature_set->driver || key.instrument.ToString() != instrument) {
+      continue;
+    }
+    VIGIL_ASSIGN_OR_RETURN(Frame newer,
+                           store.Query(key, Timestamp(ts.nanos() + 1), Timestamp::Max()));
+    if (newer.rows() > 0) return true;
+  }
+  return false;
+}
+
+// The stored rows when they are as fresh as the stored data, else nothing.
+Result<std::vector<PredictionRow>> FreshPredictions(Store& store, const ServedModel& served,
+                                                    const std::string& instrument) {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<PredictionRow> stored,
+                         store.LatestPredictions(instrument, served.name));
+  if (stored.empty()) return stored;
+  VIGIL_ASSIGN_OR_RETURN(bool stale,
+                         HasDriverDataAfter(store, served, instrument, stored.front().ts));
+  if (stale) stored.clear();
+  return stored;
+}
+
 // A stored row's horizon as a duration; the largest value when it has none or it does not
 // parse, so such rows sort last.
 int64_t HorizonDuration(const PredictionRow& row) {
@@ -149,7 +179,7 @@ Result<nlohmann::json> RiskOf(ApiContext& context, const std::shared_ptr<const S
                               const std::string& instrument) {
   VIGIL_ASSIGN_OR_RETURN(StorePool::Lease store, context.store().Acquire());
   VIGIL_ASSIGN_OR_RETURN(std::vector<PredictionRow> stored,
-                         store->LatestPredictions(instrument, served->name));
+                         FreshPredictions(*store, *served, instrument));
   nlohmann::json body;
   if (const PredictionRow* row = HeadlineRow(served->model(), stored)) {
     body = StoredRiskJson(*served, *row);
@@ -241,7 +271,7 @@ Result<nlohmann::json> LiquidationOf(ApiContext& context, Store& store,
                                      const std::shared_ptr<const ServedModel>& served,
                                      const std::string& instrument) {
   VIGIL_ASSIGN_OR_RETURN(std::vector<PredictionRow> stored,
-                         store.LatestPredictions(instrument, served->name));
+                         FreshPredictions(store, *served, instrument));
   std::erase_if(stored, [](const PredictionRow& row) { return row.horizon.empty(); });
   nlohmann::json body = {{"model", served->name}, {"horizons", nlohmann::json::array()}};
   if (!stored.empty()) {

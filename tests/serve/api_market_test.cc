@@ -109,6 +109,20 @@ TEST(ApiRiskTest, AnswersTheLatestStoredPredictionOnceDataChanged) {
   EXPECT_DOUBLE_EQ(body["confidence"].get<double>(), expected);
 }
 
+// A prediction older than the stored data (bars ingested after the last live run) is not
+// the latest answer: the route computes from the stored data instead.
+TEST(ApiRiskTest, ComputesWhenStoredDataIsNewerThanTheLatestPrediction) {
+  auto api = StartApi();
+  ASSERT_NE(api, nullptr);
+  std::shared_ptr<const ServedModel> served = api->models().Get("risk_clf");
+  const Timestamp last = LastCandle(*api, "sim:BTC-PERP");
+  WritePredictions(*api, {Prediction(*served, last - 60 * kNanosPerSecond, "", 0.8)});
+  api->server().NotifyDataChanged();
+  const nlohmann::json body = api->Client().Get("/v1/risk/" + UrlEncode("sim:BTC-PERP")).Json();
+  EXPECT_EQ(body["source"], "computed") << body;
+  EXPECT_EQ(body["as_of"], last.ToIso());
+}
+
 PredictionRow WithRecordedConfidence(PredictionRow row, double confidence) {
   row.explanation_json = nlohmann::json{{"confidence", confidence}}.dump();
   return row;
@@ -130,7 +144,7 @@ TEST(ApiRiskTest, StoredConfidenceIsTheRecordedOneUnderIsotonicCalibration) {
 
   const std::string path = "/v1/risk/" + UrlEncode("sim:BTC-PERP");
   const Timestamp last = LastCandle(*api, "sim:BTC-PERP");
-  WritePredictions(*api, {Prediction(*served, last - 60 * kNanosPerSecond, "", 0.8)});
+  WritePredictions(*api, {Prediction(*served, last, "", 0.8)});
   api->server().NotifyDataChanged();
   nlohmann::json body = api->Client().Get(path).Json();
   EXPECT_EQ(body["source"], "predictions");
