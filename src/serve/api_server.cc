@@ -192,6 +192,12 @@ std::optional<RateLimit> ApiServer::Impl::KeyLimit(const std::string& name) cons
 
 // Authentication, then a token from the client's bucket. A refused key still costs its
 // address a token, so guessing keys is rate limited too.
+// Health checks and the API description stay open to clients without a key even when
+// reads need one: load balancers and orchestrators probe /health without credentials.
+bool IsProbe(const Route& route) {
+  return route.name == "/health" || route.name == "/openapi.json";
+}
+
 std::optional<ApiResponse> ApiServer::Impl::Admit(const Route& route,
                                                   const httplib::Request& request) {
   const std::string address_bucket = "ip:" + request.remote_addr;
@@ -206,7 +212,7 @@ std::optional<ApiResponse> ApiServer::Impl::Admit(const Route& route,
     if (!presented.empty()) {
       who = keys.Authenticate(presented);
       if (!who) return refuse("invalid API key");
-    } else if (route.mutating || options().require_key_for_reads) {
+    } else if (route.mutating || (options().require_key_for_reads && !IsProbe(route))) {
       return refuse("missing API key (Authorization: Bearer KEY or X-API-Key: KEY)");
     }
   } else if (route.mutating && !IsLoopback(request.remote_addr)) {

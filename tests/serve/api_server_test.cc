@@ -97,6 +97,10 @@ TEST(ApiServerTest, ReadsNeedAKeyWhenRequired) {
   ApiClient keyed = api->Client();
   keyed.SetApiKey(kKey);
   EXPECT_EQ(keyed.Get("/v1/models").status, 200);
+  // Probes stay open; the metrics do not.
+  EXPECT_EQ(api->Client().Get("/health").status, 200);
+  EXPECT_EQ(api->Client().Get("/openapi.json").status, 200);
+  ExpectError(api->Client().Get("/metrics"), 401, "unauthorized", "missing API key");
 }
 
 // A non-loopback address of this machine, or "" when it has none.

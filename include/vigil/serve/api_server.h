@@ -20,16 +20,15 @@
 // Security: mutating routes (promote, rollback, ingest) always need a key when keys are
 // configured, and are refused with 401 when none are configured and the client is not on
 // loopback; reads, and POST /v1/predict (it changes nothing), need one when
-// require_key_for_reads. A key is "Authorization: Bearer KEY" or "X-API-Key: KEY"; a wrong
-// key is 401 on any route. Every request takes a token from its client's bucket: the key's
-// (its own rate/burst, else key_rate_limit), or its address's (anonymous_rate_limit); a
-// refused key costs its address a token too.
-// Metrics: vigil_http_requests_total{route,method,status} (route "unmatched" for what no
-// route took), vigil_http_request_seconds{route}, vigil_model_version{model},
-// vigil_model_fallback{model}, vigil_model_fallbacks, vigil_cache_hits_total,
-// vigil_cache_misses_total, vigil_cache_entries (and the batcher's series).
-// Connections: `threads` workers, each serving one connection at a time; keep-alive on (up
-// to 100000 requests per connection, idle connections closed after min(5 s,
+// require_key_for_reads (except /health and /openapi.json, which never do). A key is
+// "Authorization: Bearer KEY" or "X-API-Key: KEY"; a wrong key is 401 on any route. Every request
+// takes a token from its client's bucket: the key's (its own rate/burst, else key_rate_limit), or
+// its address's (anonymous_rate_limit); a refused key costs its address a token too. Metrics:
+// vigil_http_requests_total{route,method,status} (route "unmatched" for what no route took),
+// vigil_http_request_seconds{route}, vigil_model_version{model}, vigil_model_fallback{model},
+// vigil_model_fallbacks, vigil_cache_hits_total, vigil_cache_misses_total, vigil_cache_entries (and
+// the batcher's series). Connections: `threads` workers, each serving one connection at a time;
+// keep-alive on (up to 100000 requests per connection, idle connections closed after min(5 s,
 // shutdown_grace), at least 1 s). The port is bound without SO_REUSEPORT, so a port in use
 // fails Bind.
 // Shutdown: Stop() stops accepting, lets in-flight requests finish, waits for idle
