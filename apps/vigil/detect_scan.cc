@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
-#include <set>
 
 #include "cli.h"
 #include "detect_io.h"
@@ -60,16 +59,6 @@ Result<FeatureSetSpec> ScanFeatureSet(const Manifest& manifest, const std::strin
   return spec;
 }
 
-// Instruments with data of the set's driver kind, sorted.
-Result<std::vector<std::string>> DriverInstruments(Store& store, DataKind driver) {
-  VIGIL_ASSIGN_OR_RETURN(std::vector<SeriesKey> series, store.ListSeries());
-  std::set<std::string> instruments;
-  for (const SeriesKey& key : series) {
-    if (key.kind == driver) instruments.insert(key.instrument.ToString());
-  }
-  return std::vector<std::string>(instruments.begin(), instruments.end());
-}
-
 // The latest row of `instrument`; a status explaining why there is none.
 Result<LatestRow> LatestFeatures(Store& store, const std::string& instrument,
                                  const FeatureSetSpec& spec, const std::string& timeframe,
@@ -98,7 +87,7 @@ Result<std::vector<LatestRow>> CollectLatestRows(const GlobalOptions& globals,
                                                  const std::vector<std::string>& features) {
   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenHomeStore(globals));
   VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> instruments,
-                         DriverInstruments(*store, spec.driver));
+                         InstrumentsWithData(*store, spec.driver));
   std::vector<LatestRow> rows;
   for (const std::string& instrument : instruments) {
     Result<LatestRow> row = LatestFeatures(*store, instrument, spec, timeframe, features);

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <optional>
+#include <set>
 
 namespace vigil {
 namespace {
@@ -108,6 +109,15 @@ Result<Frame> LoadFeatures(Store& store, const std::string& instrument, const Fe
                            Timestamp from, Timestamp to) {
   const std::vector<std::string> columns = spec.Columns();
   return store.ReadFeatureValues(instrument, spec.name, StoredVersion(spec), columns, from, to);
+}
+
+Result<std::vector<std::string>> InstrumentsWithData(Store& store, DataKind kind) {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<SeriesKey> series, store.ListSeries());
+  std::set<std::string> instruments;
+  for (const SeriesKey& key : series) {
+    if (key.kind == kind) instruments.insert(key.instrument.ToString());
+  }
+  return std::vector<std::string>(instruments.begin(), instruments.end());
 }
 
 }  // namespace vigil

@@ -12,11 +12,11 @@
 //            as_of, score, is_anomaly, top_features}], skipped: [{instrument, reason}]}]}
 #include <algorithm>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "serve/api_internal.h"
+#include "vigil/features/feature_store.h"
 #include "vigil/features/spec.h"
 
 namespace vigil::serve_internal {
@@ -90,16 +90,6 @@ std::vector<std::shared_ptr<const ServedModel>> AnomalyDetectors(const ApiContex
   return detectors;
 }
 
-// Instruments with data of `driver`, sorted.
-Result<std::vector<std::string>> DriverInstruments(Store& store, DataKind driver) {
-  VIGIL_ASSIGN_OR_RETURN(std::vector<SeriesKey> series, store.ListSeries());
-  std::set<std::string> instruments;
-  for (const SeriesKey& key : series) {
-    if (key.kind == driver) instruments.insert(key.instrument.ToString());
-  }
-  return std::vector<std::string>(instruments.begin(), instruments.end());
-}
-
 // One detector across every instrument with data of its feature set's driver kind, most
 // anomalous first (ties keep instrument order).
 Result<nlohmann::json> ScanDetector(ApiContext& context, Store& store,
@@ -115,7 +105,7 @@ Result<nlohmann::json> ScanDetector(ApiContext& context, Store& store,
   out["feature_set"] = served->feature_set->name;
   out["driver"] = KindName(served->feature_set->driver);
   VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> instruments,
-                         DriverInstruments(store, served->feature_set->driver));
+                         InstrumentsWithData(store, served->feature_set->driver));
   std::vector<std::string> scored_instruments;
   std::vector<FeatureRowAt> rows;
   for (const std::string& instrument : instruments) {

@@ -61,6 +61,10 @@ Result<int64_t> SaveFeatures(Store& store, const std::string& instrument,
                              const FeatureSetSpec& spec, const Frame& features,
                              Timestamp computed_at);
 
+// Instruments with stored data of `kind`, sorted: those a feature set driven by `kind` can be
+// computed for (detector scans over every instrument).
+Result<std::vector<std::string>> InstrumentsWithData(Store& store, DataKind kind);
+
 // Stored features of (instrument, spec) with from <= ts < to, columns spec.Columns().
 Result<Frame> LoadFeatures(Store& store, const std::string& instrument, const FeatureSetSpec& spec,
                            Timestamp from, Timestamp to);
