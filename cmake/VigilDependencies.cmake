@@ -23,6 +23,8 @@ find_package(nanoflann REQUIRED)
 find_package(xgboost REQUIRED)
 find_path(VIGIL_LIBSVM_INCLUDE_DIR svm.h PATH_SUFFIXES libsvm REQUIRED)
 find_library(VIGIL_LIBSVM_LIBRARY svm REQUIRED)
+# Likelihood fitting (ARIMA, GARCH): LBFGSpp, header-only, no CMake config in Debian.
+find_path(VIGIL_LBFGSPP_INCLUDE_DIR LBFGS.h REQUIRED)
 # LibTorch (the neural family). On by default; -DVIGIL_WITH_TORCH=OFF builds without it.
 option(VIGIL_WITH_TORCH "Build the LibTorch model family (autoencoder)" ON)
 if(VIGIL_WITH_TORCH)

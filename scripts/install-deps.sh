@@ -14,6 +14,8 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev libssl-dev libeigen3-dev
   # model families: kNN, one-class SVM, neural nets
   libnanoflann-dev libsvm-dev libtorch-dev
+  # likelihood fitting (ARIMA, GARCH): L-BFGS / L-BFGS-B, header-only
+  liblbfgspp-dev
   # the HTTP API and webhooks
   libcpp-httplib-dev
   # gradient boosting (the C API; the CMake config also needs the xgboost package's binary)
@@ -31,9 +33,10 @@ for option in "$@"; do
   case "$option" in
     # Reference tools measured side by side in docs/benchmarks.md (never needed by make test).
     --bench) packages+=(python3 python3-pandas python3-numpy python3-sklearn python3-xgboost r-base-core r-cran-ttr
+              r-cran-forecast r-cran-fgarch python3-statsmodels
               wrk python3-fastapi python3-uvicorn) ;;
     # Reference implementations that made the committed fixtures (scripts/fixtures/).
-    --fixtures) packages+=(r-base-core r-cran-ttr python3 python3-pandas python3-numpy python3-sklearn python3-xgboost) ;;
+    --fixtures) packages+=(r-base-core r-cran-ttr r-cran-forecast r-cran-fgarch r-cran-jsonlite python3-scipy python3 python3-pandas python3-numpy python3-sklearn python3-xgboost) ;;
     *) echo "install-deps: unknown option '$option' (--bench, --fixtures)" >&2; exit 2 ;;
   esac
 done

@@ -39,6 +39,12 @@ KindRegistration RandomForestKind();           // "random_forest" (XGBoost's for
 KindRegistration RandomForestRegressorKind();  // "random_forest_regressor"
 KindRegistration CalibratedKind();             // calibrated_classifier.cc
 KindRegistration MultiHorizonKind();           // multi_horizon.cc
+// Forecasting (src/models/forecast/forecast_kinds.cc).
+KindRegistration ArimaKind();          // "arima"
+KindRegistration AutoArimaKind();      // "auto_arima"
+KindRegistration GarchKind();          // "garch"
+KindRegistration NaiveForecastKind();  // "naive" (random walk)
+KindRegistration DriftForecastKind();  // "drift" (random walk with drift)
 
 // Configuration parsing shared by the kinds. Every failure is InvalidArgument naming the
 // kind and the key ("model 'logistic': config key 'C': must be > 0").

@@ -189,14 +189,27 @@ class KindRegistry {
  private:
   KindRegistry() {
     for (models_internal::KindRegistration builtin :
-         {models_internal::LogisticRegressionKind(), models_internal::RidgeRegressionKind(),
-          models_internal::RobustZscoreKind(), models_internal::IsolationForestKind(),
-          models_internal::ExtendedIsolationForestKind(), models_internal::LocalOutlierFactorKind(),
-          models_internal::OneClassSvmKind(), models_internal::DbscanKind(),
-          models_internal::EcodKind(), models_internal::EnsembleKind(),
-          models_internal::XGBoostKind(), models_internal::XGBoostRegressorKind(),
-          models_internal::RandomForestKind(), models_internal::RandomForestRegressorKind(),
-          models_internal::CalibratedKind(), models_internal::MultiHorizonKind()}) {
+         {models_internal::LogisticRegressionKind(),
+          models_internal::RidgeRegressionKind(),
+          models_internal::RobustZscoreKind(),
+          models_internal::IsolationForestKind(),
+          models_internal::ExtendedIsolationForestKind(),
+          models_internal::LocalOutlierFactorKind(),
+          models_internal::OneClassSvmKind(),
+          models_internal::DbscanKind(),
+          models_internal::EcodKind(),
+          models_internal::EnsembleKind(),
+          models_internal::XGBoostKind(),
+          models_internal::XGBoostRegressorKind(),
+          models_internal::RandomForestKind(),
+          models_internal::RandomForestRegressorKind(),
+          models_internal::CalibratedKind(),
+          models_internal::MultiHorizonKind(),
+          models_internal::ArimaKind(),
+          models_internal::AutoArimaKind(),
+          models_internal::GarchKind(),
+          models_internal::NaiveForecastKind(),
+          models_internal::DriftForecastKind()}) {
       kinds_.emplace(builtin.kind, KindEntry{builtin.task, std::move(builtin.factory)});
     }
   }

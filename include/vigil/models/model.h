@@ -154,13 +154,31 @@ struct ForecastPath {
   // lower[i][h], upper[i][h] for level[i], horizon h + 1.
   std::vector<std::vector<double>> lower;
   std::vector<std::vector<double>> upper;
+  // Forecast standard errors, horizons 1..H (the intervals' scale); empty when a kind has
+  // none.
+  std::vector<double> se;
 };
 
+// Forecasting kinds (include/vigil/models/forecast/: arima, auto_arima, garch, and the naive
+// and drift baselines). A forecaster has one input series; feature_names() is {"y"} once
+// fitted.
 class Forecaster : public Model {
  public:
   Task task() const override { return Task::kForecast; }
+  // Fits to the series (finite values, oldest first), replacing any earlier fit.
   virtual Status Fit(std::span<const double> series) = 0;
+  // Forecasts horizons 1..horizon (>= 1) from the end of the data seen (fit + appended),
+  // with intervals at `levels` (each in (0, 1)). FailedPrecondition when not fitted.
   virtual Result<ForecastPath> Forecast(int horizon, std::span<const double> levels) const = 0;
+  // Online update without refitting: the observations that followed the data seen so far
+  // extend the model's state (filter, last value, variance recursion) with the fitted
+  // parameters unchanged, so Forecast continues from the new end. FailedPrecondition when
+  // not fitted; InvalidArgument for non-finite values. Kinds without an online update keep
+  // this default, which returns Unimplemented.
+  virtual Status Append(std::span<const double> values) {
+    (void)values;
+    return Unimplemented("model '" + std::string(kind()) + "': no online update (Append)");
+  }
 };
 
 // Per-prediction attributions in the model's raw margin space (log-odds for binary

@@ -1,0 +1,165 @@
+// Internals of the ARIMA model (include/vigil/models/forecast/arima.h): the parameter
+// transformations, the state-space Kalman filter, the conditional sum of squares and the
+// fitting procedure. Not API; the tests use them to check each phase on its own.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vigil/core/status.h"
+#include "vigil/models/forecast/arima.h"
+
+namespace vigil::arima_internal {
+
+inline constexpr int kMaxArmaOrder = 20;
+inline constexpr int kMaxDifferences = 2;
+// r = max(p, q + 1) stationary states plus d differenced states.
+inline constexpr int kMaxStates = kMaxArmaOrder + 1 + kMaxDifferences;
+// R's kappa: prior variance of the differenced (diffuse) states.
+inline constexpr double kDiffusePriorVariance = 1e6;
+// R's ARIMA_Like: one-step variances at or above this belong to the diffuse start and do
+// not enter the likelihood.
+inline constexpr double kDiffuseGainThreshold = 1e4;
+
+// ---- arima_transform.cc: Jones (1980) reparameterisation and root checks ----
+
+// Partial autocorrelations in atanh space -> AR coefficients (tanh, then the Durbin-
+// Levinson recursion), R's partrans. `raw` and `ar` have the same length (<= 20).
+void PacfToAr(std::span<const double> raw, std::span<double> ar);
+// The inverse (R's invpartrans); the AR part must be stationary.
+void ArToPacf(std::span<const double> ar, std::span<double> raw);
+// d ar_j / d raw_i as a row-major p x p matrix (row i, column j), by central differences.
+std::vector<double> PacfToArJacobian(std::span<const double> raw);
+// True when 1 - ar1 z - ... - arp z^p has all roots outside the unit circle (R's arCheck).
+bool IsStationaryAr(std::span<const double> ar);
+// Reflects the roots of 1 + ma1 z + ... + maq z^q that lie inside the unit circle, which
+// leaves the autocovariances unchanged up to scale (R's maInvert).
+std::vector<double> InvertMa(std::span<const double> ma);
+
+// ---- arima_state_space.cc: Harvey (1989, sec. 3.4) state space, Gardner et al. (1980) ----
+
+// The stationary block's initial covariance Q0: solves P = T P T' + R R' (Gardner, Harvey &
+// Phillips 1980, AS 154). Row-major r x r with r = max(p, q + 1); InvalidArgument when the
+// system is singular (an AR root on the unit circle).
+Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
+                                                 std::span<const double> theta);
+
+// Sums the filter accumulates: the concentrated likelihood needs ssq, sumlog and nu.
+struct FilterSums {
+  double ssq = 0.0;     // sum of innovation^2 / gain over non-diffuse steps
+  double sumlog = 0.0;  // sum of log(gain) over non-diffuse steps
+  int64_t nu = 0;       // number of non-diffuse steps
+};
+
+// Kalman filter for ARIMA(p,d,q) in R's state space (makeARIMA): states
+// (r ARMA states, d lagged levels); allocation-free per observation. Once the predicted
+// covariance stops changing (relative change < kSteadyTolerance) the covariance recursion
+// is skipped: the gain is then constant (the Riccati equation has converged).
+class ArimaKalmanFilter {
+ public:
+  static constexpr double kSteadyTolerance = 1e-14;
+
+  // Sets the model and R's prior: a = 0, P = Q0 (+ kappa on the differenced states).
+  Status Reset(std::span<const double> phi, std::span<const double> theta, int d);
+  // Filters `x` (the series minus its regression part) from the current state. Writes
+  // innovation / sqrt(gain) to `standardized` when it is non-empty (same length as x).
+  FilterSums Run(std::span<const double> x, std::span<double> standardized = {});
+  // Predictive means and variances (relative to sigma2) for horizons 1..mean.size() from
+  // the current state, as R's KalmanFore. Does not change the state.
+  void Forecast(std::span<double> mean, std::span<double> variance) const;
+
+  void set_steady_state_enabled(bool enabled) { steady_enabled_ = enabled; }
+  bool steady() const { return steady_; }
+  int states() const { return rd_; }
+
+  // Persistence of the filter state (model + a, P).
+  struct Snapshot {
+    std::vector<double> phi, theta, a, filtered_cov, predicted_cov;
+    int d = 0;
+    bool at_prior = true, steady = false;
+  };
+  Snapshot Save() const;
+  Status Restore(const Snapshot& snapshot);
+
+ private:
+  using Vec = std::array<double, kMaxStates>;
+  using Mat = std::array<double, kMaxStates * kMaxStates>;  // column-major, leading dim rd_
+
+  // out = T in, for vectors stored with the given strides.
+  void Transition(const double* in, std::ptrdiff_t in_stride, double* out,
+                  std::ptrdiff_t out_stride) const;
+  void PredictCovariance();  // predicted = T filtered T' + R R'
+  bool PredictedCovarianceConverged() const;
+  void UpdateGain();  // M = predicted Z and gain = Z' M
+  double Step(double x, FilterSums& sums);
+
+  int p_ = 0, q_ = 0, r_ = 1, d_ = 0, rd_ = 1;
+  std::array<double, kMaxArmaOrder> phi_{}, theta_{};
+  std::array<double, kMaxDifferences> delta_{};
+  Vec a_{}, a_pred_{}, gain_vec_{};
+  Mat filtered_cov_{}, predicted_cov_{}, previous_predicted_{}, work_{};
+  double gain_ = 0.0;
+  bool at_prior_ = true;  // predicted_cov_ holds the prior for the first observation
+  bool steady_ = false;
+  bool steady_enabled_ = true;
+};
+
+// ---- arima_css.cc: conditional sum of squares (R's ARIMA_CSS) ----
+
+// Differences `x` d times in place (the first d values keep partial differences, unused).
+void DifferenceInPlace(std::span<double> x, int d);
+// Mean squared conditional residual of the differenced series `w` for t >= ncond, with
+// residuals before ncond taken as 0. Writes the residuals (0 before ncond) when given.
+double ConditionalSumOfSquares(std::span<const double> w, std::span<const double> phi,
+                               std::span<const double> theta, int ncond,
+                               std::span<double> residuals = {});
+
+// ---- arima_optimize.cc: L-BFGS and the Hessian ----
+
+// An objective of the (unscaled) parameter vector; may return non-finite values.
+using Objective = std::function<double(std::span<const double>)>;
+struct Minimum {
+  std::vector<double> theta;  // the best point found
+  double value = 0.0;         // the objective there
+  int iterations = 0;
+  bool converged = false;
+};
+// Minimises from `start`, working in units of `scale` (R's parscale; all > 0).
+Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
+                      std::span<const double> scale, int max_iterations, double gradient_tolerance);
+// Central-difference Hessian at `theta` (row-major k x k), steps proportional to `scale`.
+std::vector<double> NumericalHessian(const Objective& objective, std::span<const double> theta,
+                                     std::span<const double> scale);
+
+// ---- arima_fit.cc: the estimation procedure of R's stats::arima ----
+
+// Regression part: none, intercept (d == 0) or drift (d == 1, t = 1..n).
+enum class RegressionKind { kNone, kIntercept, kDrift };
+RegressionKind RegressionFor(const ArimaOptions& options);
+// The coefficient names in R's order.
+std::vector<std::string> CoefficientNames(const ArimaOptions& options);
+
+// Everything Fit/FromCoefficients produce: the fit summary and the filter after the data.
+struct FitOutcome {
+  ArimaFit fit;
+  ArimaKalmanFilter filter;
+};
+Result<FitOutcome> EstimateArima(std::span<const double> y, const ArimaOptions& options);
+Result<FitOutcome> FilterWithCoefficients(std::span<const double> y, const ArimaOptions& options,
+                                          std::span<const double> coefficients);
+
+}  // namespace vigil::arima_internal
+
+namespace vigil {
+struct ArimaModel::State {
+  ArimaOptions options;
+  ArimaFit fit;
+  arima_internal::ArimaKalmanFilter filter;
+  int64_t size = 0;
+};
+}  // namespace vigil

@@ -1,0 +1,158 @@
+// Numerical optimisation for the ARIMA fits: L-BFGS (Liu & Nocedal 1989, via LBFGSpp) with
+// central-difference gradients, and a central-difference Hessian for the standard errors.
+// Parameters are optimised in units of R's parscale (1 for ARMA terms, 10 standard errors
+// for the regression term) so that all directions have comparable curvature.
+#include <LBFGS.h>
+#include <LBFGSpp/LineSearchBacktracking.h>
+#include <LBFGSpp/LineSearchNocedalWright.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+
+#include "arima_internal.h"
+
+namespace vigil::arima_internal {
+namespace {
+
+// Balances truncation (h^2) against rounding (eps * |f| / h) for objectives of order 1.
+constexpr double kGradientStep = 1e-5;
+constexpr double kHessianStep = 1e-4;
+// Stands in for a non-finite objective (R returns .Machine$double.xmax): the line search
+// then backs off toward the interior.
+constexpr double kInfeasibleValue = 1e300;
+
+// LBFGSpp functor in scaled coordinates u = theta / scale; remembers the best point seen
+// so that a line-search failure at the noise floor still returns the optimum found.
+class ScaledObjective {
+ public:
+  ScaledObjective(const Objective& objective, std::span<const double> scale)
+      : objective_(objective), scale_(scale.begin(), scale.end()), theta_(scale.size()) {}
+
+  double Value(const Eigen::VectorXd& u) {
+    for (size_t i = 0; i < scale_.size(); ++i) theta_[i] = u[i] * scale_[i];
+    const double value = objective_(theta_);
+    const double finite = std::isfinite(value) ? value : kInfeasibleValue;
+    if (finite < best_value_) {
+      best_value_ = finite;
+      best_u_ = u;
+    }
+    return finite;
+  }
+
+  double operator()(const Eigen::VectorXd& u, Eigen::VectorXd& gradient) {
+    const double value = Value(u);
+    Eigen::VectorXd shifted = u;
+    for (Eigen::Index i = 0; i < u.size(); ++i) {
+      shifted[i] = u[i] + kGradientStep;
+      const double up = Value(shifted);
+      shifted[i] = u[i] - kGradientStep;
+      const double down = Value(shifted);
+      shifted[i] = u[i];
+      gradient[i] = (up - down) / (2 * kGradientStep);
+    }
+    ++gradient_evaluations_;
+    last_gradient_norm_ = gradient.norm();
+    return value;
+  }
+
+  double best_value() const { return best_value_; }
+  const Eigen::VectorXd& best_u() const { return best_u_; }
+  int gradient_evaluations() const { return gradient_evaluations_; }
+  double last_gradient_norm() const { return last_gradient_norm_; }
+
+ private:
+  const Objective& objective_;
+  std::vector<double> scale_;
+  std::vector<double> theta_;
+  double best_value_ = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd best_u_;
+  int gradient_evaluations_ = 0;
+  double last_gradient_norm_ = std::numeric_limits<double>::infinity();
+};
+
+}  // namespace
+
+Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
+                      std::span<const double> scale, int max_iterations,
+                      double gradient_tolerance) {
+  const Eigen::Index k = static_cast<Eigen::Index>(start.size());
+  Eigen::VectorXd u(k);
+  for (Eigen::Index i = 0; i < k; ++i) u[i] = start[i] / scale[i];
+  ScaledObjective scaled(objective, scale);
+  scaled.Value(u);
+  Minimum out;
+  LBFGSpp::LBFGSParam<double> param;
+  param.epsilon = gradient_tolerance;
+  param.epsilon_rel = gradient_tolerance;
+  param.max_linesearch = 20;
+  // Stop when an iteration no longer moves the objective at machine precision.
+  param.past = 1;
+  param.delta = 1e-15;
+  // First a strong-Wolfe line search (few evaluations on smooth problems); if it fails or
+  // stalls away from a stationary point (rough CSS surfaces, gradient noise), restart from
+  // the best point with a fresh memory and plain Wolfe backtracking, which is more robust.
+  constexpr int kAttempts = 4;
+  constexpr double kStalledGradient = 1e-4;
+  bool done = k == 0;
+  for (int attempt = 0; attempt < kAttempts && !done && out.iterations < max_iterations;
+       ++attempt) {
+    param.max_iterations = max_iterations - out.iterations;
+    u = scaled.best_u();
+    const int evaluations_before = scaled.gradient_evaluations();
+    const double best_before = scaled.best_value();
+    try {
+      double value = 0.0;
+      if (attempt == 0) {
+        param.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
+        LBFGSpp::LBFGSSolver<double, LBFGSpp::LineSearchNocedalWright> solver(param);
+        out.iterations += solver.minimize(scaled, u, value);
+      } else {
+        param.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_WOLFE;
+        LBFGSpp::LBFGSSolver<double, LBFGSpp::LineSearchBacktracking> solver(param);
+        out.iterations += solver.minimize(scaled, u, value);
+      }
+      done = scaled.last_gradient_norm() < kStalledGradient;
+    } catch (const std::exception&) {
+      out.iterations += scaled.gradient_evaluations() - evaluations_before;
+      if (attempt > 0 && !(scaled.best_value() < best_before)) break;  // at the noise floor
+    }
+  }
+  out.theta.resize(k);
+  for (Eigen::Index i = 0; i < k; ++i) out.theta[i] = scaled.best_u()[i] * scale[i];
+  out.value = scaled.best_value();
+  out.converged =
+      std::isfinite(out.value) && out.value < kInfeasibleValue && out.iterations < max_iterations;
+  return out;
+}
+
+std::vector<double> NumericalHessian(const Objective& objective, std::span<const double> theta,
+                                     std::span<const double> scale) {
+  const size_t k = theta.size();
+  std::vector<double> point(theta.begin(), theta.end());
+  // f at theta + a h_i e_i + b h_j e_j, with h_i = kHessianStep * scale_i.
+  auto at = [&](size_t i, double a, size_t j, double b) {
+    point[i] += a * kHessianStep * scale[i];
+    point[j] += b * kHessianStep * scale[j];
+    const double value = objective(point);
+    point.assign(theta.begin(), theta.end());
+    return value;
+  };
+  const double center = objective(point);
+  std::vector<double> hessian(k * k);
+  for (size_t i = 0; i < k; ++i) {
+    const double hi = kHessianStep * scale[i];
+    hessian[i * k + i] = (at(i, 1, i, 0) - 2 * center + at(i, -1, i, 0)) / (hi * hi);
+    for (size_t j = 0; j < i; ++j) {
+      const double hj = kHessianStep * scale[j];
+      const double cross =
+          (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * hi * hj);
+      hessian[i * k + j] = hessian[j * k + i] = cross;
+    }
+  }
+  return hessian;
+}
+
+}  // namespace vigil::arima_internal

@@ -1,0 +1,221 @@
+// The exact ARIMA likelihood by Kalman filter, in the state space R's makeARIMA builds:
+// Gardner, Harvey & Phillips (1980), "An algorithm for exact maximum likelihood estimation of
+// autoregressive-moving average models by means of Kalman filtering", Applied Statistics 29,
+// 311-322 (AS 154), with the differencing carried in the state as in Harvey (1989),
+// "Forecasting, structural time series models and the Kalman filter", sec. 3.4.
+//
+// States: alpha_t = (r ARMA states, d lagged levels), r = max(p, q + 1);
+//   transition T: ARMA block is the companion form with phi in the first column and ones on
+//   the superdiagonal; the level row is (1, 0.., delta); the other level rows shift.
+//   Observation x_t = Z alpha_t with Z = (1, 0.., delta), no observation noise; the state
+//   noise is (1, theta_1.., theta_{r-1}, 0..) e_t, so the covariances are relative to sigma2.
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+
+#include "arima_internal.h"
+
+namespace vigil::arima_internal {
+namespace {
+
+// psi_i: the loading of e_t on ARMA state i (1, theta_1, ..., 0).
+double NoiseLoading(std::span<const double> theta, int i) {
+  if (i == 0) return 1.0;
+  return i - 1 < static_cast<int>(theta.size()) ? theta[i - 1] : 0.0;
+}
+
+double PhiAt(std::span<const double> phi, int i) {
+  return i < static_cast<int>(phi.size()) ? phi[i] : 0.0;
+}
+
+}  // namespace
+
+Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
+                                                 std::span<const double> theta) {
+  const int r = std::max(static_cast<int>(phi.size()), static_cast<int>(theta.size()) + 1);
+  // Unknowns P(i, j), i <= j, packed row by row; one equation per unknown:
+  // P(i,j) - [phi_i phi_j P(0,0) + phi_i P(0,j+1) + phi_j P(i+1,0) + P(i+1,j+1)] = psi_i psi_j.
+  auto index = [r](int i, int j) {
+    if (i > j) std::swap(i, j);
+    return i * r - i * (i - 1) / 2 + (j - i);
+  };
+  const int unknowns = r * (r + 1) / 2;
+  Eigen::MatrixXd system = Eigen::MatrixXd::Zero(unknowns, unknowns);
+  Eigen::VectorXd rhs(unknowns);
+  for (int i = 0; i < r; ++i) {
+    for (int j = i; j < r; ++j) {
+      const int row = index(i, j);
+      const double phi_i = PhiAt(phi, i), phi_j = PhiAt(phi, j);
+      system(row, row) += 1.0;
+      system(row, index(0, 0)) -= phi_i * phi_j;
+      if (j + 1 < r) system(row, index(0, j + 1)) -= phi_i;
+      if (i + 1 < r) system(row, index(i + 1, 0)) -= phi_j;
+      if (i + 1 < r && j + 1 < r) system(row, index(i + 1, j + 1)) -= 1.0;
+      rhs(row) = NoiseLoading(theta, i) * NoiseLoading(theta, j);
+    }
+  }
+  Eigen::VectorXd packed = system.partialPivLu().solve(rhs);
+  std::vector<double> cov(r * r);
+  for (int i = 0; i < r; ++i)
+    for (int j = 0; j < r; ++j) cov[i * r + j] = packed(index(i, j));
+  if (!packed.allFinite() || !(cov[0] > 0.0))
+    return InvalidArgument("ARMA stationary covariance is singular (AR root on the unit circle)");
+  return cov;
+}
+
+Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const double> theta, int d) {
+  if (phi.size() > kMaxArmaOrder || theta.size() > kMaxArmaOrder || d < 0 || d > kMaxDifferences)
+    return InvalidArgument("ARIMA filter: order out of range");
+  p_ = static_cast<int>(phi.size());
+  q_ = static_cast<int>(theta.size());
+  r_ = std::max(p_, q_ + 1);
+  d_ = d;
+  rd_ = r_ + d_;
+  std::copy(phi.begin(), phi.end(), phi_.begin());
+  std::copy(theta.begin(), theta.end(), theta_.begin());
+  // (1 - B)^d = 1 - delta_1 B - ... - delta_d B^d.
+  delta_ = {d == 2 ? 2.0 : 1.0, d == 2 ? -1.0 : 0.0};
+  VIGIL_ASSIGN_OR_RETURN(std::vector<double> q0, StationaryCovariance(phi, theta));
+  std::fill(predicted_cov_.begin(), predicted_cov_.end(), 0.0);
+  for (int i = 0; i < r_; ++i)
+    for (int j = 0; j < r_; ++j) predicted_cov_[i + rd_ * j] = q0[i * r_ + j];
+  for (int k = 0; k < d_; ++k) predicted_cov_[(r_ + k) * (rd_ + 1)] = kDiffusePriorVariance;
+  std::fill(a_.begin(), a_.end(), 0.0);
+  std::fill(filtered_cov_.begin(), filtered_cov_.end(), 0.0);
+  at_prior_ = true;
+  steady_ = false;
+  return Status::Ok();
+}
+
+void ArimaKalmanFilter::Transition(const double* in, std::ptrdiff_t in_stride, double* out,
+                                   std::ptrdiff_t out_stride) const {
+  const double first = in[0];
+  for (int i = 0; i < r_; ++i) {
+    double value = i < p_ ? phi_[i] * first : 0.0;
+    if (i + 1 < r_) value += in[(i + 1) * in_stride];
+    out[i * out_stride] = value;
+  }
+  if (d_ == 0) return;
+  double level = first;
+  for (int k = 0; k < d_; ++k) level += delta_[k] * in[(r_ + k) * in_stride];
+  // Shift the lagged levels before writing the new one (out may not alias in).
+  for (int k = d_ - 1; k >= 1; --k) out[(r_ + k) * out_stride] = in[(r_ + k - 1) * in_stride];
+  out[r_ * out_stride] = level;
+}
+
+void ArimaKalmanFilter::PredictCovariance() {
+  // work = (T P)': column c of T P written as row c of work; then P_pred = T (T P)'.
+  for (int c = 0; c < rd_; ++c) Transition(&filtered_cov_[c * rd_], 1, &work_[c], rd_);
+  for (int j = 0; j < rd_; ++j) Transition(&work_[j * rd_], 1, &predicted_cov_[j * rd_], 1);
+  const int loaded = q_ + 1;
+  for (int j = 0; j < loaded; ++j) {
+    const double psi_j = j == 0 ? 1.0 : theta_[j - 1];
+    for (int i = 0; i < loaded; ++i)
+      predicted_cov_[i + rd_ * j] += (i == 0 ? 1.0 : theta_[i - 1]) * psi_j;
+  }
+}
+
+bool ArimaKalmanFilter::PredictedCovarianceConverged() const {
+  double change = 0.0, scale = 0.0;
+  const int size = rd_ * rd_;
+  for (int i = 0; i < size; ++i) {
+    change = std::max(change, std::abs(predicted_cov_[i] - previous_predicted_[i]));
+    scale = std::max(scale, std::abs(predicted_cov_[i]));
+  }
+  return change <= kSteadyTolerance * scale;
+}
+
+void ArimaKalmanFilter::UpdateGain() {
+  for (int i = 0; i < rd_; ++i) {
+    double m = predicted_cov_[i];
+    for (int k = 0; k < d_; ++k) m += delta_[k] * predicted_cov_[i + rd_ * (r_ + k)];
+    gain_vec_[i] = m;
+  }
+  gain_ = gain_vec_[0];
+  for (int k = 0; k < d_; ++k) gain_ += delta_[k] * gain_vec_[r_ + k];
+}
+
+double ArimaKalmanFilter::Step(double x, FilterSums& sums) {
+  Transition(a_.data(), 1, a_pred_.data(), 1);
+  if (!steady_) {
+    if (!at_prior_) {
+      if (steady_enabled_)
+        std::copy_n(predicted_cov_.begin(), rd_ * rd_, previous_predicted_.begin());
+      PredictCovariance();
+      steady_ = steady_enabled_ && PredictedCovarianceConverged();
+    }
+    at_prior_ = false;
+    UpdateGain();
+  }
+  double innovation = x - a_pred_[0];
+  for (int k = 0; k < d_; ++k) innovation -= delta_[k] * a_pred_[r_ + k];
+  if (gain_ < kDiffuseGainThreshold) {
+    ++sums.nu;
+    sums.ssq += innovation * innovation / gain_;
+    sums.sumlog += std::log(gain_);
+  }
+  const double scaled = innovation / gain_;
+  for (int i = 0; i < rd_; ++i) a_[i] = a_pred_[i] + gain_vec_[i] * scaled;
+  if (!steady_) {
+    for (int j = 0; j < rd_; ++j)
+      for (int i = 0; i < rd_; ++i)
+        filtered_cov_[i + rd_ * j] =
+            predicted_cov_[i + rd_ * j] - gain_vec_[i] * gain_vec_[j] / gain_;
+  }
+  return innovation / std::sqrt(gain_);
+}
+
+FilterSums ArimaKalmanFilter::Run(std::span<const double> x, std::span<double> standardized) {
+  FilterSums sums;
+  const bool write = !standardized.empty();
+  for (size_t t = 0; t < x.size(); ++t) {
+    const double value = Step(x[t], sums);
+    if (write) standardized[t] = value;
+  }
+  return sums;
+}
+
+void ArimaKalmanFilter::Forecast(std::span<double> mean, std::span<double> variance) const {
+  ArimaKalmanFilter ahead = *this;  // the forecast must not move this filter's state
+  for (size_t h = 0; h < mean.size(); ++h) {
+    ahead.Transition(ahead.a_.data(), 1, ahead.a_pred_.data(), 1);
+    ahead.a_ = ahead.a_pred_;
+    ahead.PredictCovariance();
+    ahead.filtered_cov_ = ahead.predicted_cov_;
+    ahead.UpdateGain();
+    double level = ahead.a_[0];
+    for (int k = 0; k < d_; ++k) level += delta_[k] * ahead.a_[r_ + k];
+    mean[h] = level;
+    variance[h] = ahead.gain_;
+  }
+}
+
+ArimaKalmanFilter::Snapshot ArimaKalmanFilter::Save() const {
+  Snapshot out;
+  out.phi.assign(phi_.begin(), phi_.begin() + p_);
+  out.theta.assign(theta_.begin(), theta_.begin() + q_);
+  out.d = d_;
+  out.a.assign(a_.begin(), a_.begin() + rd_);
+  out.filtered_cov.assign(filtered_cov_.begin(), filtered_cov_.begin() + rd_ * rd_);
+  out.predicted_cov.assign(predicted_cov_.begin(), predicted_cov_.begin() + rd_ * rd_);
+  out.at_prior = at_prior_;
+  out.steady = steady_;
+  return out;
+}
+
+Status ArimaKalmanFilter::Restore(const Snapshot& snapshot) {
+  VIGIL_RETURN_IF_ERROR(Reset(snapshot.phi, snapshot.theta, snapshot.d));
+  const size_t cells = static_cast<size_t>(rd_) * rd_;
+  if (snapshot.a.size() != static_cast<size_t>(rd_) || snapshot.filtered_cov.size() != cells ||
+      snapshot.predicted_cov.size() != cells)
+    return InvalidArgument("ARIMA filter state has the wrong dimensions");
+  std::copy(snapshot.a.begin(), snapshot.a.end(), a_.begin());
+  std::copy(snapshot.filtered_cov.begin(), snapshot.filtered_cov.end(), filtered_cov_.begin());
+  std::copy(snapshot.predicted_cov.begin(), snapshot.predicted_cov.end(), predicted_cov_.begin());
+  at_prior_ = snapshot.at_prior;
+  steady_ = snapshot.steady;
+  if (!at_prior_) UpdateGain();  // the gain of the last step, reused while steady
+  return Status::Ok();
+}
+
+}  // namespace vigil::arima_internal
