@@ -64,6 +64,9 @@ void AddExplainCommand(CLI::App& app, const GlobalOptions& globals, int* exit_co
 void AddServeCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 // vigil alerts list / vigil alerts report --incidents FILE
 void AddAlertsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+// vigil forecast (--input FILE.csv [--column NAME] | --instrument I --field F)
+//   --model arima|auto_arima|garch [options] --horizon H [--json]
+void AddForecastCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 // vigil run --config FILE [--port P]
 void AddLiveRunCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 // `vigil detect fit` and `vigil detect scan`, added under the `detect` command

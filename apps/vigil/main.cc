@@ -70,6 +70,7 @@ int Run(int argc, char** argv) {
   AddServeCommand(app, globals, &exit_code);
   AddLiveRunCommand(app, globals, &exit_code);
   AddAlertsCommand(app, globals, &exit_code);
+  AddForecastCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -82,7 +83,7 @@ int Run(int argc, char** argv) {
   if (app.get_subcommands().empty()) {
     std::cerr << app.help()
               << "vigil: a command is required (ingest, data, simulate, features, models, train, "
-                 "scheduler, detect, labels, classify, explain, serve, run, alerts)\n";
+                 "scheduler, detect, labels, classify, explain, serve, run, alerts, forecast)\n";
     return kExitUsage;
   }
   return exit_code;

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pipeline/forecast_training_internal.h"
 #include "pipeline/yaml_fields.h"
 #include "vigil/core/text_file.h"
 #include "vigil/models/risk_levels.h"
+#include "vigil/pipeline/forecast_training.h"
 #include "vigil/registry/registry.h"
 
 namespace vigil {
@@ -55,14 +57,20 @@ Result<nlohmann::json> KindConfig(const std::string& kind, const nlohmann::json&
 Status ParseModel(const YamlSource& src, const YAML::Node& root, TrainingConfig& config) {
   const YAML::Node model = root["model"];
   if (!model.IsDefined()) return src.Error(root, "model", "missing (e.g. {kind: logistic})");
-  VIGIL_RETURN_IF_ERROR(src.CheckKeys(model, "model.", {"kind", "params"}));
+  VIGIL_RETURN_IF_ERROR(src.CheckKeys(model, "model.", {"kind", "params", "config"}));
   VIGIL_ASSIGN_OR_RETURN(auto kind, src.String(model, "kind", "model."));
   if (!kind) return src.Error(model, "model.kind", "missing");
   config.model_kind = KindForTask(*kind, config.task);
-  if (model["params"].IsDefined() && !model["params"].IsNull()) {
-    if (!model["params"].IsMap())
-      return src.Error(model["params"], "model.params", "expected a map");
-    config.model_params = YamlToJson(model["params"]);
+  // `config` is a synonym of `params` (the kind's configuration, as Model::config()).
+  const char* params_key = model["config"].IsDefined() ? "config" : "params";
+  if (model["config"].IsDefined() && model["params"].IsDefined()) {
+    return src.Error(model["config"], "model.config", "give params or config, not both");
+  }
+  const YAML::Node params = model[params_key];
+  if (params.IsDefined() && !params.IsNull()) {
+    if (!params.IsMap())
+      return src.Error(params, std::string("model.") + params_key, "expected a map");
+    config.model_params = YamlToJson(params);
   }
   bool known = false;
   for (const auto& [name, task] : ModelKinds()) {
@@ -350,6 +358,7 @@ Status ParsePromotion(const YamlSource& src, const YAML::Node& root, TrainingCon
   if (config.task == Task::kRegression) promotion.metric = "rmse";
   if (config.num_classes() > 2) promotion.metric = "log_loss";  // ROC-AUC is binary here
   if (config.label.kind == LabelKind::kNone) promotion.metric = "none";
+  if (config.task == Task::kForecast) promotion.metric = "mase";
   const YAML::Node node = root["promotion"];
   if (!node.IsDefined() || node.IsNull()) return Status::Ok();
   VIGIL_RETURN_IF_ERROR(
@@ -366,7 +375,7 @@ Status ParsePromotion(const YamlSource& src, const YAML::Node& root, TrainingCon
     return src.Error(node["metric"], "promotion.metric",
                      "unknown metric '" + promotion.metric +
                          "' (roc_auc, pr_auc, f1, precision, recall, accuracy, brier, "
-                         "log_loss, mae, rmse, mape or none)");
+                         "log_loss, mae, rmse, mape, mase or none)");
   }
   if (promotion.tolerance < 0)
     return src.Error(node["tolerance"], "promotion.tolerance", "must be >= 0");
@@ -387,8 +396,8 @@ Status ParseTop(const YamlSource& src, const YAML::Node& root, TrainingConfig& c
   if (!valid_name.ok()) return src.Error(root["name"], "name", valid_name.message());
   config.name = *name;
   constexpr const char* kTasks =
-      "classification, regression, anomaly, liquidation, crash, direction, protocol_risk or "
-      "opportunity";
+      "classification, regression, anomaly, forecast, liquidation, crash, direction, "
+      "protocol_risk or opportunity";
   VIGIL_ASSIGN_OR_RETURN(auto task, src.String(root, "task"));
   if (!task) return src.Error(root, "task", std::string("missing (") + kTasks + ")");
   Result<RiskTask> risk = ParseRiskTask(*task);
@@ -396,7 +405,7 @@ Status ParseTop(const YamlSource& src, const YAML::Node& root, TrainingConfig& c
   if (risk.ok()) {
     config.risk_task = *risk;
     config.task = Task::kClassification;  // direction with forward_return labels: regression
-  } else if (parsed.ok() && *parsed != Task::kForecast) {
+  } else if (parsed.ok()) {
     config.task = *parsed;
   } else {
     return src.Error(root["task"], "task", std::string("expected ") + kTasks);
@@ -681,7 +690,7 @@ Result<bool> HigherIsBetter(std::string_view metric) {
   for (std::string_view m : {"roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy"}) {
     if (metric == m) return true;
   }
-  for (std::string_view m : {"brier", "log_loss", "mae", "rmse", "mape"}) {
+  for (std::string_view m : {"brier", "log_loss", "mae", "rmse", "mape", "mase"}) {
     if (metric == m) return false;
   }
   return InvalidArgument("unknown metric '" + std::string(metric) + "'");
@@ -689,6 +698,7 @@ Result<bool> HigherIsBetter(std::string_view metric) {
 
 Status TrainingConfig::Validate() const {
   VIGIL_RETURN_IF_ERROR(ValidateModelName(name));
+  if (task == Task::kForecast) return ValidateForecastTrainingConfig(*this);
   if (instruments.empty()) return InvalidArgument("data.instruments: name at least one");
   VIGIL_RETURN_IF_ERROR(label.Validate());
   const bool classification_label =
@@ -757,17 +767,26 @@ Result<TrainingConfig> ParseTrainingConfig(std::string_view yaml_text, std::stri
   config.text = std::string(yaml_text);
   VIGIL_ASSIGN_OR_RETURN(YAML::Node root, ParseYamlMap(config.text, src));
   VIGIL_RETURN_IF_ERROR(ParseTop(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseLabel(src, root, config));  // may turn the task into regression
-  VIGIL_RETURN_IF_ERROR(ParseModel(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseData(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseFeatures(src, root, base_dir, config));
-  VIGIL_RETURN_IF_ERROR(ParseValidation(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParsePromotion(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseImbalance(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseCalibration(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseRiskLevels(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseSearch(src, root, config));
-  VIGIL_RETURN_IF_ERROR(ParseFallback(src, root, config));
+  if (config.task == Task::kForecast) {
+    // One series and rolling-origin validation instead of features, labels and folds.
+    VIGIL_RETURN_IF_ERROR(pipeline_internal::CheckForecastKeys(src, root));
+    VIGIL_RETURN_IF_ERROR(ParseModel(src, root, config));
+    VIGIL_RETURN_IF_ERROR(pipeline_internal::ParseForecastData(src, root, config));
+    VIGIL_RETURN_IF_ERROR(pipeline_internal::ParseForecastValidation(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParsePromotion(src, root, config));
+  } else {
+    VIGIL_RETURN_IF_ERROR(ParseLabel(src, root, config));  // may turn the task into regression
+    VIGIL_RETURN_IF_ERROR(ParseModel(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParseData(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParseFeatures(src, root, base_dir, config));
+    VIGIL_RETURN_IF_ERROR(ParseValidation(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParsePromotion(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParseImbalance(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParseCalibration(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParseRiskLevels(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParseSearch(src, root, config));
+    VIGIL_RETURN_IF_ERROR(ParseFallback(src, root, config));
+  }
   const Status valid = config.Validate();
   if (!valid.ok()) return InvalidArgument(std::string(source) + ": " + valid.message());
   return config;

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "vigil/core/logging.h"
+#include "vigil/pipeline/forecast_training.h"
 #include "vigil/pipeline/hyperparameter_search.h"
 #include "vigil/pipeline/risk_training.h"
 
@@ -163,6 +164,7 @@ Result<nlohmann::json> TrainFallback(const TrainingConfig& config, Store& store,
 
 Result<TrainingResult> RunStages(const TrainingConfig& config, Store& store,
                                  ModelRegistry& registry, Timestamp now) {
+  if (config.task == Task::kForecast) return RunForecastStages(config, store, registry, now);
   TrainingResult result;
   VIGIL_ASSIGN_OR_RETURN(TrainingSet set, BuildTrainingSet(config, store));
   VIGIL_ASSIGN_OR_RETURN(TrainedModel trained, TrainModel(config, set));

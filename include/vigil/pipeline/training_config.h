@@ -4,7 +4,8 @@
 //   name: btc_direction
 //   task: classification            # classification | regression | anomaly, or a risk task:
 //                                   # liquidation | crash | direction | protocol_risk |
-//                                   # opportunity (docs/training.md)
+//                                   # opportunity (docs/training.md); task: forecast takes
+//                                   # the sections of forecast_training.h instead
 //   model: {kind: logistic, params: {C: 1.0}}
 //   seed: 7
 //   data:
@@ -47,6 +48,7 @@
 #include "vigil/models/model.h"
 #include "vigil/models/probability_calibration.h"
 #include "vigil/models/splitters.h"
+#include "vigil/pipeline/forecast_series.h"
 #include "vigil/pipeline/labels.h"
 
 namespace vigil {
@@ -120,6 +122,15 @@ struct FallbackModelConfig {
   nlohmann::json params = nlohmann::json::object();
 };
 
+// task: forecast (forecast_training.h): rolling-origin validation settings.
+struct ForecastValidationConfig {
+  int horizon = 1;      // steps forecast at each origin, >= 1
+  int origins = 20;     // the last origins whose whole horizon lies in the series, >= 1
+  int refit_every = 1;  // refit at every k-th origin, online update between, >= 1
+  int min_train = 20;   // the shortest training series, >= 2
+  std::vector<double> levels = {0.8, 0.95};  // interval levels for coverage, each in (0, 1)
+};
+
 struct TrainingConfig {
   std::string name;  // the model name in the registry
   Task task = Task::kClassification;
@@ -150,6 +161,11 @@ struct TrainingConfig {
   SearchConfig search;
   FallbackModelConfig fallback;
 
+  // task: forecast only: the series (data: instrument, field, timeframe, from, to, every,
+  // transform; `instruments` then holds the one instrument) and its validation.
+  StoreSeriesSpec forecast_series;
+  ForecastValidationConfig forecast_validation;
+
   std::filesystem::path source;  // the file it came from ("" for text)
   std::string text;              // the YAML as given, recorded with the job
 
@@ -179,7 +195,7 @@ Result<TrainingConfig> LoadTrainingConfig(const std::filesystem::path& path);
 
 // Whether a larger value of `metric` is better; InvalidArgument for an unknown metric.
 // Known: roc_auc, pr_auc, f1, precision, recall, accuracy (higher); brier, log_loss, mae,
-// rmse, mape (lower).
+// rmse, mape, mase (lower).
 Result<bool> HigherIsBetter(std::string_view metric);
 
 }  // namespace vigil

@@ -8,6 +8,8 @@
 //   gate -> purge old versions by the retention policy. The bracketed stages run when the
 //   config asks for them (risk_training.h, hyperparameter_search.h); what they found goes
 //   into the manifest's `details`.
+// A `task: forecast` config runs the stages of forecast_training.h instead (one stored
+// series, rolling-origin validation, the same registration, promotion and record).
 // Each job is recorded in the store's training_jobs table: queued, then running, then
 // succeeded (with the version and metrics) or failed (with the error). The record names
 // the host and process; a job that finds an earlier row of its model still "running" from
