@@ -10,6 +10,9 @@
 #                                                # scoring lag of vigil run; rewrites the
 #                                                # generated part of docs/benchmarks.md's
 #                                                # "Serving (issue 7)" section
+#   scripts/run-benchmarks.sh BUILD_DIR forecast # only ARIMA / auto_arima / GARCH vs statsmodels
+#                                                # and R (BENCH_FORECAST_AUTO_SERIES=N times
+#                                                # auto.arima on the first N series, scaled)
 set -euo pipefail
 build=${1:-build}
 only=${2:-all}
@@ -200,6 +203,62 @@ print("\n".join(out))
 PY
 }
 
+# Forecasting (issue 8): ARIMA fits (css-ml) on R's classic series and crypto returns,
+# GARCH(1,1), auto_arima over 1,000 generated series and the inner loops
+# (bench/forecast_benchmark.cc), against statsmodels' ARIMA (scripts/bench/arima_statsmodels.py)
+# and R's arima, forecast::auto.arima and fGarch::garchFit (scripts/bench/forecast_r.R) on the
+# same files: R exports its own series first, then the benchmark adds the crypto returns, the
+# generated series, the case tables and its answers (for the scripts' check lines).
+run_forecast() {
+  local busy data="$out/forecast-data"
+  busy=$(pgrep -c cc1plus || true)
+  if ((busy > 0)); then
+    echo "run-benchmarks: warning: $busy compiler processes running; the numbers will be low" >&2
+  fi
+  rm -rf "$data"
+  echo "== forecast inputs: R's series, crypto returns, generated series and case tables ($data)"
+  Rscript "$root/scripts/bench/forecast_r.R" export "$data"
+  "$build/bench/forecast_benchmark" --write_reference_inputs="$data"
+  echo "== Google Benchmark: forecasting (best of 3 repetitions)"
+  "$build/bench/forecast_benchmark" --forecast_data="$data" --benchmark_out="$out/forecast.json" \
+    --benchmark_out_format=json | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/forecast.txt"
+  echo "== reference: statsmodels ARIMA on the same series"
+  /usr/bin/python3 "$root/scripts/bench/arima_statsmodels.py" "$data" \
+    | tee "$out/reference_forecast_statsmodels.txt"
+  echo "== reference: R arima, fGarch::garchFit, forecast::auto.arima on the same series"
+  Rscript "$root/scripts/bench/forecast_r.R" time "$data" ${BENCH_FORECAST_AUTO_SERIES:-} \
+    | tee "$out/reference_forecast_r.txt"
+  echo "== forecast: statsmodels seconds / Vigil seconds (> 1: Vigil faster; target >= 20x)"
+  print_ratios "$out/forecast.json" "$out/reference_forecast_statsmodels.txt" \
+    | tee "$out/forecast_ratios_statsmodels.txt"
+  echo "== forecast: R seconds / Vigil seconds (targets: arima >= 2x, garchFit > 1x, auto.arima >= 10x)"
+  print_ratios "$out/forecast.json" "$out/reference_forecast_r.txt" | tee "$out/forecast_ratios_r.txt"
+  echo "== forecast: the issue's targets (smallest ratio of each kind)"
+  /usr/bin/python3 - "$out/forecast_ratios_statsmodels.txt" "$out/forecast_ratios_r.txt" <<'PY' \
+    | tee "$out/forecast_targets.txt"
+import sys
+def ratios(path, prefix):
+    found = {}
+    for line in open(path):
+        fields = line.split()
+        if fields and fields[0].startswith(prefix):
+            found[fields[0]] = float(next(f for f in fields[1:] if f.endswith("x")).rstrip("x"))
+    return found
+for path, prefix, tool, target in ((sys.argv[1], "arima_fit_", "statsmodels ARIMA.fit", 20),
+                                   (sys.argv[2], "arima_fit_", "R arima", 2),
+                                   (sys.argv[2], "garch_fit_", "fGarch::garchFit", 1),
+                                   (sys.argv[2], "auto_arima_1000x500", "forecast::auto.arima", 10)):
+    found = ratios(path, prefix)
+    if not found:
+        print(f"{tool:24} no matched cases")
+        continue
+    case = min(found, key=found.get)
+    met = "met" if found[case] >= target else "NOT met"
+    print(f"{tool:24} smallest {found[case]:.2f}x ({case}) over {len(found)} cases; "
+          f"target >= {target}x: {met}")
+PY
+}
+
 if [[ $only == models ]]; then
   print_machine
   run_models
@@ -220,8 +279,12 @@ elif [[ $only == serving ]]; then
   print_machine
   run_serving
   exit 0
+elif [[ $only == forecast ]]; then
+  print_machine
+  run_forecast
+  exit 0
 elif [[ $only != all ]]; then
-  echo "run-benchmarks: unknown section '$only' (all, models, training, anomaly, supervised, serving)" >&2
+  echo "run-benchmarks: unknown section '$only' (all, models, training, anomaly, supervised, serving, forecast)" >&2
   exit 2
 fi
 
@@ -312,4 +375,5 @@ run_models
 run_training
 run_anomaly
 run_supervised
+run_forecast
 run_serving
