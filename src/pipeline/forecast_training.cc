@@ -2,13 +2,12 @@
 // registration of a forecasting model (forecast_training.h).
 #include "vigil/pipeline/forecast_training.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cmath>
 #include <cstdio>
 
 #include "pipeline/forecast_training_internal.h"
+#include "sha256_fingerprint.h"
 
 namespace vigil {
 namespace pipeline_internal {
@@ -123,24 +122,13 @@ std::string CoverageName(double level) {
 }
 
 std::string SeriesFingerprint(const ForecastSeries& series) {
-  EVP_MD_CTX* context = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(context, EVP_sha256(), nullptr);
+  pipeline_internal::Sha256Fingerprint fingerprint;
   for (const Timestamp& ts : series.times) {
     const int64_t nanos = ts.nanos();
-    EVP_DigestUpdate(context, &nanos, sizeof(nanos));
+    fingerprint.Add(&nanos, sizeof(nanos));
   }
-  EVP_DigestUpdate(context, series.values.data(), series.values.size() * sizeof(double));
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context, digest.data(), &length);
-  EVP_MD_CTX_free(context);
-  std::string hex = "sha256:";
-  char byte[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(byte, sizeof(byte), "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
+  fingerprint.AddValues(series.values);
+  return fingerprint.Hex();
 }
 
 nlohmann::json SeriesDetails(const TrainingConfig& config, const ForecastSeries& series) {

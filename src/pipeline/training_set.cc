@@ -1,6 +1,4 @@
 // BuildTrainingSet: the feature rows and labels a training job fits and evaluates on.
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -8,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "sha256_fingerprint.h"
 #include "vigil/features/feature_store.h"
 #include "vigil/pipeline/training_job.h"
 
@@ -180,32 +179,18 @@ Result<InstrumentRows> InstrumentTrainingRows(const TrainingConfig& config, Stor
 }
 
 std::string Fingerprint(const TrainingSet& set) {
-  EVP_MD_CTX* context = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(context, EVP_sha256(), nullptr);
+  pipeline_internal::Sha256Fingerprint fingerprint;
   for (const std::string& column : set.x.columns) {
-    EVP_DigestUpdate(context, column.data(), column.size() + 1);  // with the NUL separator
+    fingerprint.Add(column.data(), column.size() + 1);  // with the NUL separator
   }
-  const auto add = [&](const auto& values) {
-    EVP_DigestUpdate(context, values.data(), values.size() * sizeof(values[0]));
-  };
-  add(set.windows.start_ts);
-  add(set.windows.end_ts);
-  add(set.x.values);
-  add(set.labels);
-  add(set.instrument);
-  add(set.horizons_ns);
-  for (const std::vector<double>& labels : set.horizon_labels) add(labels);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context, digest.data(), &length);
-  EVP_MD_CTX_free(context);
-  std::string hex = "sha256:";
-  char byte[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(byte, sizeof(byte), "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
+  fingerprint.AddValues(set.windows.start_ts);
+  fingerprint.AddValues(set.windows.end_ts);
+  fingerprint.AddValues(set.x.values);
+  fingerprint.AddValues(set.labels);
+  fingerprint.AddValues(set.instrument);
+  fingerprint.AddValues(set.horizons_ns);
+  for (const std::vector<double>& labels : set.horizon_labels) fingerprint.AddValues(labels);
+  return fingerprint.Hex();
 }
 
 // Merges per-instrument rows into one time-ordered set (ties keep config order).
