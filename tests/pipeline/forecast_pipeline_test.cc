@@ -257,7 +257,8 @@ TEST_F(ForecastSeriesTest, ForecastConfigErrorsNameTheLineAndKey) {
                        "train.yaml:8: data.transform: unknown transform 'sqrt'"));
   EXPECT_TRUE(Contains(replace("field: close", "field: closing"), "unknown field 'closing'"));
   EXPECT_TRUE(Contains(replace("horizon: 3", "horizon: 0"), "validation.horizon: must be"));
-  EXPECT_TRUE(Contains(replace("every: 1h", "every: 0s"), "train.yaml:7: data.every: '0s' is not a duration"));
+  EXPECT_TRUE(Contains(replace("every: 1h", "every: 0s"),
+                       "train.yaml:7: data.every: '0s' is not a duration"));
 }
 
 TEST_F(ForecastSeriesTest, TrainingRegistersAVersionWithRollingOriginMetrics) {
