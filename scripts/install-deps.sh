@@ -36,7 +36,7 @@ for option in "$@"; do
               r-cran-forecast r-cran-fgarch python3-statsmodels
               wrk python3-fastapi python3-uvicorn) ;;
     # Reference implementations that made the committed fixtures (scripts/fixtures/).
-    --fixtures) packages+=(r-base-core r-cran-ttr r-cran-forecast r-cran-fgarch r-cran-jsonlite python3-scipy python3 python3-pandas python3-numpy python3-sklearn python3-xgboost) ;;
+    --fixtures) packages+=(r-base-core r-cran-ttr r-cran-forecast r-cran-fgarch r-cran-jsonlite r-cran-numderiv python3-scipy python3 python3-pandas python3-numpy python3-sklearn python3-xgboost) ;;
     *) echo "install-deps: unknown option '$option' (--bench, --fixtures)" >&2; exit 2 ;;
   esac
 done

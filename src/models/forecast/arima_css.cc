@@ -39,3 +39,53 @@ double ConditionalSumOfSquares(std::span<const double> w, std::span<const double
 }
 
 }  // namespace vigil::arima_internal
+
+namespace vigil::arima_internal {
+
+// Differentiating the recursion gives, for each parameter c, the recursion of de_t / dc:
+//   de_t/dphi_i   = -w_{t-i}               - sum_j theta_j de_{t-j}/dphi_i
+//   de_t/dtheta_i = -e_{t-i}               - sum_j theta_j de_{t-j}/dtheta_i
+//   de_t/dbeta    = -1 + sum_j phi_j       - sum_j theta_j de_{t-j}/dbeta
+// (residuals and their derivatives before ncond are 0), and
+//   d/dc 0.5 log(S / m) = sum_t e_t de_t/dc / S,   S = sum_t e_t^2.
+// Written by hand: the recursion is R's, and no library differentiates it.
+double ConditionalSumOfSquaresObjective(std::span<const double> w, std::span<const double> phi,
+                                        std::span<const double> theta, int ncond, bool has_beta,
+                                        std::span<double> gradient) {
+  const int n = static_cast<int>(w.size());
+  const int p = static_cast<int>(phi.size()), q = static_cast<int>(theta.size());
+  const int k = p + q + (has_beta ? 1 : 0);
+  constexpr int kMaxParams = 2 * kMaxArmaOrder + 1;
+  // Rings of the last q residuals and their derivatives; one slot more than the largest q
+  // so that step t never overwrites a lag it still reads.
+  constexpr int kRing = kMaxArmaOrder + 1;
+  std::array<double, kRing> recent{};
+  std::array<std::array<double, kMaxParams>, kRing> recent_d{};
+  std::array<double, kMaxParams> sum_ed{};
+  double phi_sum = 0.0;
+  for (double v : phi) phi_sum += v;
+  double ssq = 0.0;
+  int64_t used = 0;
+  for (int t = ncond; t < n; ++t) {
+    const int lags = std::min(t - ncond, q);
+    double e = w[t];
+    for (int j = 0; j < p; ++j) e -= phi[j] * w[t - j - 1];
+    for (int j = 0; j < lags; ++j) e -= theta[j] * recent[(t - j - 1) % kRing];
+    std::array<double, kMaxParams>& de = recent_d[t % kRing];
+    for (int i = 0; i < p; ++i) de[i] = -w[t - i - 1];
+    for (int i = 0; i < q; ++i) de[p + i] = i < lags ? -recent[(t - i - 1) % kRing] : 0.0;
+    if (has_beta) de[p + q] = -1.0 + phi_sum;
+    for (int j = 0; j < lags; ++j) {
+      const std::array<double, kMaxParams>& past = recent_d[(t - j - 1) % kRing];
+      for (int c = 0; c < k; ++c) de[c] -= theta[j] * past[c];
+    }
+    recent[t % kRing] = e;
+    for (int c = 0; c < k; ++c) sum_ed[c] += e * de[c];
+    ssq += e * e;
+    ++used;
+  }
+  for (int c = 0; c < k; ++c) gradient[c] = sum_ed[c] / ssq;
+  return 0.5 * std::log(ssq / static_cast<double>(used));
+}
+
+}  // namespace vigil::arima_internal

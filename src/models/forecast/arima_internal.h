@@ -45,9 +45,11 @@ std::vector<double> InvertMa(std::span<const double> ma);
 
 // The stationary block's initial covariance Q0: solves P = T P T' + R R' (Gardner, Harvey &
 // Phillips 1980, AS 154). Row-major r x r with r = max(p, q + 1); InvalidArgument when the
-// system is singular (an AR root on the unit circle).
+// system is singular (an AR root on the unit circle) or, unless `allow_explosive`, when the
+// solution is not a covariance (an explosive AR part).
 Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
-                                                 std::span<const double> theta);
+                                                 std::span<const double> theta,
+                                                 bool allow_explosive = false);
 
 // Sums the filter accumulates: the concentrated likelihood needs ssq, sumlog and nu.
 struct FilterSums {
@@ -65,7 +67,11 @@ class ArimaKalmanFilter {
   static constexpr double kSteadyTolerance = 1e-14;
 
   // Sets the model and R's prior: a = 0, P = Q0 (+ kappa on the differenced states).
-  Status Reset(std::span<const double> phi, std::span<const double> theta, int d);
+  // `allow_explosive` accepts an explosive AR part, whose Q0 is then the (indefinite)
+  // solution of the same equations, as R's makeARIMA uses it for a css fit (R's css does not
+  // require stationarity, and its forecasts filter with that Q0).
+  Status Reset(std::span<const double> phi, std::span<const double> theta, int d,
+               bool allow_explosive = false);
   // Filters `x` (the series minus its regression part) from the current state. Writes
   // innovation / sqrt(gain) to `standardized` when it is non-empty (same length as x).
   FilterSums Run(std::span<const double> x, std::span<double> standardized = {});
@@ -91,8 +97,8 @@ class ArimaKalmanFilter {
   using Mat = std::array<double, kMaxStates * kMaxStates>;  // column-major, leading dim rd_
 
   // out = T in, for vectors stored with the given strides.
-  void Transition(const double* in, std::ptrdiff_t in_stride, double* out,
-                  std::ptrdiff_t out_stride) const;
+  [[gnu::always_inline]] inline void Transition(const double* in, std::ptrdiff_t in_stride,
+                                                double* out, std::ptrdiff_t out_stride) const;
   void PredictCovariance();  // predicted = T filtered T' + R R'
   bool PredictedCovarianceConverged() const;
   void UpdateGain();  // M = predicted Z and gain = Z' M
@@ -118,11 +124,20 @@ void DifferenceInPlace(std::span<double> x, int d);
 double ConditionalSumOfSquares(std::span<const double> w, std::span<const double> phi,
                                std::span<const double> theta, int ncond,
                                std::span<double> residuals = {});
+// The CSS objective 0.5 log(mean squared conditional residual) and its exact gradient with
+// respect to (phi, theta, beta), where w = diff^d(y - beta * regressor) and the regressor
+// (intercept or drift) differences to a column of ones, so dw_t / dbeta = -1 for t >= d
+// (`has_beta` says whether beta is a parameter). `gradient` has p + q (+1) entries.
+double ConditionalSumOfSquaresObjective(std::span<const double> w, std::span<const double> phi,
+                                        std::span<const double> theta, int ncond, bool has_beta,
+                                        std::span<double> gradient);
 
 // ---- arima_optimize.cc: L-BFGS and the Hessian ----
 
 // An objective of the (unscaled) parameter vector; may return non-finite values.
 using Objective = std::function<double(std::span<const double>)>;
+// An objective that also writes its gradient (same length as the parameters).
+using GradientObjective = std::function<double(std::span<const double>, std::span<double>)>;
 struct Minimum {
   std::vector<double> theta;  // the best point found
   double value = 0.0;         // the objective there
@@ -131,7 +146,13 @@ struct Minimum {
 };
 // Minimises from `start`, working in units of `scale` (R's parscale; all > 0).
 Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
-                      std::span<const double> scale, int max_iterations, double gradient_tolerance);
+                      std::span<const double> scale, int max_iterations, double gradient_tolerance,
+                      double value_tolerance = 1e-15);
+// The same with an exact gradient instead of central differences. It also stops when an
+// iteration lowers the objective by less than `value_tolerance` relative (R's reltol).
+Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double> start,
+                      std::span<const double> scale, int max_iterations, double gradient_tolerance,
+                      double value_tolerance = 1e-15);
 // Central-difference Hessian at `theta` (row-major k x k), steps proportional to `scale`.
 std::vector<double> NumericalHessian(const Objective& objective, std::span<const double> theta,
                                      std::span<const double> scale);

@@ -28,31 +28,17 @@ constexpr double kInfeasibleValue = 1e300;
 // so that a line-search failure at the noise floor still returns the optimum found.
 class ScaledObjective {
  public:
-  ScaledObjective(const Objective& objective, std::span<const double> scale)
-      : objective_(objective), scale_(scale.begin(), scale.end()), theta_(scale.size()) {}
+  ScaledObjective(const GradientObjective& objective, std::span<const double> scale)
+      : objective_(objective),
+        scale_(scale.begin(), scale.end()),
+        theta_(scale.size()),
+        gradient_(scale.size()) {}
 
-  double Value(const Eigen::VectorXd& u) {
-    for (size_t i = 0; i < scale_.size(); ++i) theta_[i] = u[i] * scale_[i];
-    const double value = objective_(theta_);
-    const double finite = std::isfinite(value) ? value : kInfeasibleValue;
-    if (finite < best_value_) {
-      best_value_ = finite;
-      best_u_ = u;
-    }
-    return finite;
-  }
+  double Value(const Eigen::VectorXd& u) { return Evaluate(u, false); }
 
   double operator()(const Eigen::VectorXd& u, Eigen::VectorXd& gradient) {
-    const double value = Value(u);
-    Eigen::VectorXd shifted = u;
-    for (Eigen::Index i = 0; i < u.size(); ++i) {
-      shifted[i] = u[i] + kGradientStep;
-      const double up = Value(shifted);
-      shifted[i] = u[i] - kGradientStep;
-      const double down = Value(shifted);
-      shifted[i] = u[i];
-      gradient[i] = (up - down) / (2 * kGradientStep);
-    }
+    const double value = Evaluate(u, true);
+    for (size_t i = 0; i < scale_.size(); ++i) gradient[i] = gradient_[i] * scale_[i];
     ++gradient_evaluations_;
     last_gradient_norm_ = gradient.norm();
     return value;
@@ -64,20 +50,66 @@ class ScaledObjective {
   double last_gradient_norm() const { return last_gradient_norm_; }
 
  private:
-  const Objective& objective_;
+  double Evaluate(const Eigen::VectorXd& u, bool with_gradient) {
+    for (size_t i = 0; i < scale_.size(); ++i) theta_[i] = u[i] * scale_[i];
+    const double value =
+        objective_(theta_, with_gradient ? std::span<double>(gradient_) : std::span<double>());
+    const double finite = std::isfinite(value) ? value : kInfeasibleValue;
+    if (finite < best_value_) {
+      best_value_ = finite;
+      best_u_ = u;
+    }
+    if (with_gradient && finite == kInfeasibleValue)
+      std::fill(gradient_.begin(), gradient_.end(), 0.0);
+    return finite;
+  }
+
+  const GradientObjective& objective_;
   std::vector<double> scale_;
   std::vector<double> theta_;
+  std::vector<double> gradient_;
   double best_value_ = std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_u_;
   int gradient_evaluations_ = 0;
   double last_gradient_norm_ = std::numeric_limits<double>::infinity();
 };
 
+// Central differences with step kGradientStep in units of `scale`; an empty gradient span
+// asks for the value only.
+GradientObjective WithCentralDifferences(const Objective& objective,
+                                         std::span<const double> scale) {
+  std::vector<double> steps(scale.size());
+  for (size_t i = 0; i < scale.size(); ++i) steps[i] = kGradientStep * scale[i];
+  return [&objective, steps](std::span<const double> theta, std::span<double> gradient) {
+    const double value = objective(theta);
+    if (gradient.empty()) return value;
+    std::vector<double> shifted(theta.begin(), theta.end());
+    for (size_t i = 0; i < shifted.size(); ++i) {
+      shifted[i] = theta[i] + steps[i];
+      const double up = objective(shifted);
+      shifted[i] = theta[i] - steps[i];
+      const double down = objective(shifted);
+      shifted[i] = theta[i];
+      const double up_finite = std::isfinite(up) ? up : kInfeasibleValue;
+      const double down_finite = std::isfinite(down) ? down : kInfeasibleValue;
+      gradient[i] = (up_finite - down_finite) / (2 * steps[i]);
+    }
+    return value;
+  };
+}
+
 }  // namespace
 
 Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
-                      std::span<const double> scale, int max_iterations,
-                      double gradient_tolerance) {
+                      std::span<const double> scale, int max_iterations, double gradient_tolerance,
+                      double value_tolerance) {
+  return MinimizeLbfgs(WithCentralDifferences(objective, scale), start, scale, max_iterations,
+                       gradient_tolerance, value_tolerance);
+}
+
+Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double> start,
+                      std::span<const double> scale, int max_iterations, double gradient_tolerance,
+                      double value_tolerance) {
   const Eigen::Index k = static_cast<Eigen::Index>(start.size());
   Eigen::VectorXd u(k);
   for (Eigen::Index i = 0; i < k; ++i) u[i] = start[i] / scale[i];
@@ -88,9 +120,9 @@ Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
   param.epsilon = gradient_tolerance;
   param.epsilon_rel = gradient_tolerance;
   param.max_linesearch = 20;
-  // Stop when an iteration no longer moves the objective at machine precision.
+  // Stop when an iteration no longer moves the objective (by default: at machine precision).
   param.past = 1;
-  param.delta = 1e-15;
+  param.delta = value_tolerance;
   // First a strong-Wolfe line search (few evaluations on smooth problems); if it fails or
   // stalls away from a stationary point (rough CSS surfaces, gradient noise), restart from
   // the best point with a fresh memory and plain Wolfe backtracking, which is more robust.

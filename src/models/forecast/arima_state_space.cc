@@ -31,7 +31,8 @@ double PhiAt(std::span<const double> phi, int i) {
 }  // namespace
 
 Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
-                                                 std::span<const double> theta) {
+                                                 std::span<const double> theta,
+                                                 bool allow_explosive) {
   const int r = std::max(static_cast<int>(phi.size()), static_cast<int>(theta.size()) + 1);
   // Unknowns P(i, j), i <= j, packed row by row; one equation per unknown:
   // P(i,j) - [phi_i phi_j P(0,0) + phi_i P(0,j+1) + phi_j P(i+1,0) + P(i+1,j+1)] = psi_i psi_j.
@@ -58,12 +59,13 @@ Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
   std::vector<double> cov(r * r);
   for (int i = 0; i < r; ++i)
     for (int j = 0; j < r; ++j) cov[i * r + j] = packed(index(i, j));
-  if (!packed.allFinite() || !(cov[0] > 0.0))
+  if (!packed.allFinite() || !(allow_explosive || cov[0] > 0.0))
     return InvalidArgument("ARMA stationary covariance is singular (AR root on the unit circle)");
   return cov;
 }
 
-Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const double> theta, int d) {
+Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const double> theta, int d,
+                                bool allow_explosive) {
   if (phi.size() > kMaxArmaOrder || theta.size() > kMaxArmaOrder || d < 0 || d > kMaxDifferences)
     return InvalidArgument("ARIMA filter: order out of range");
   p_ = static_cast<int>(phi.size());
@@ -75,7 +77,7 @@ Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const dou
   std::copy(theta.begin(), theta.end(), theta_.begin());
   // (1 - B)^d = 1 - delta_1 B - ... - delta_d B^d.
   delta_ = {d == 2 ? 2.0 : 1.0, d == 2 ? -1.0 : 0.0};
-  VIGIL_ASSIGN_OR_RETURN(std::vector<double> q0, StationaryCovariance(phi, theta));
+  VIGIL_ASSIGN_OR_RETURN(std::vector<double> q0, StationaryCovariance(phi, theta, allow_explosive));
   std::fill(predicted_cov_.begin(), predicted_cov_.end(), 0.0);
   for (int i = 0; i < r_; ++i)
     for (int j = 0; j < r_; ++j) predicted_cov_[i + rd_ * j] = q0[i * r_ + j];
@@ -87,8 +89,9 @@ Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const dou
   return Status::Ok();
 }
 
-void ArimaKalmanFilter::Transition(const double* in, std::ptrdiff_t in_stride, double* out,
-                                   std::ptrdiff_t out_stride) const {
+// Defined above its callers and forced inline: it is the filter's innermost operation.
+inline void ArimaKalmanFilter::Transition(const double* in, std::ptrdiff_t in_stride, double* out,
+                                          std::ptrdiff_t out_stride) const {
   const double first = in[0];
   for (int i = 0; i < r_; ++i) {
     double value = i < p_ ? phi_[i] * first : 0.0;

@@ -100,7 +100,14 @@ TEST_F(AutoArimaRFixtureTest, ChoosesTheSameModelAsForecastAutoArima) {
     ASSERT_TRUE(chosen.ok()) << chosen.status().ToString();
     EXPECT_EQ(OrderText(chosen->order), OrderText(expected_order));
     EXPECT_EQ(chosen->constant, expected_constant);
-    if (!(chosen->order == expected_order) || chosen->constant != expected_constant) continue;
+    if (!(chosen->order == expected_order) || chosen->constant != expected_constant) {
+      std::string trace;  // Vigil's search, to set against auto.arima(trace = TRUE)
+      for (const AutoArimaCandidate& candidate : chosen->trace)
+        trace += " ARIMA" + OrderText(candidate.order) + (candidate.constant ? "+c " : " ") +
+                 std::to_string(candidate.ic) + "\n";
+      ADD_FAILURE() << "Vigil's search:\n" << trace;
+      continue;
+    }
     const double aicc = ff::Number(item.at("aicc"));
     EXPECT_TRUE(ff::Near(chosen->ic, aicc, kAiccTolerance)) << "AutoArimaResult::ic";
     EXPECT_TRUE(ff::Near(chosen->model.fit().aicc, aicc, kAiccTolerance)) << "fit().aicc";
