@@ -7,6 +7,15 @@
 #include "arima_internal.h"
 
 namespace vigil::arima_internal {
+namespace {
+
+// Rings of recent residuals: a power of two above kMaxArmaOrder, so that a lag's slot is a
+// mask (no division in the inner loops) and step t never overwrites a lag it still reads.
+constexpr int kRing = 32;
+static_assert(kRing > kMaxArmaOrder && (kRing & (kRing - 1)) == 0);
+constexpr int Slot(int t) { return t & (kRing - 1); }
+
+}  // namespace
 
 void DifferenceInPlace(std::span<double> x, int d) {
   for (int pass = 0; pass < d; ++pass)
@@ -20,7 +29,7 @@ double ConditionalSumOfSquares(std::span<const double> w, std::span<const double
   const int p = static_cast<int>(phi.size()), q = static_cast<int>(theta.size());
   // A ring of the last q residuals keeps the recursion allocation-free when `residuals`
   // is not requested.
-  std::array<double, kMaxArmaOrder> recent{};
+  std::array<double, kRing> recent{};
   double ssq = 0.0;
   int64_t used = 0;
   for (int t = 0; t < std::min(ncond, n); ++t)
@@ -29,18 +38,14 @@ double ConditionalSumOfSquares(std::span<const double> w, std::span<const double
     double e = w[t];
     for (int j = 0; j < p; ++j) e -= phi[j] * w[t - j - 1];
     const int lags = std::min(t - ncond, q);
-    for (int j = 0; j < lags; ++j) e -= theta[j] * recent[(t - j - 1) % kMaxArmaOrder];
-    recent[t % kMaxArmaOrder] = e;
+    for (int j = 0; j < lags; ++j) e -= theta[j] * recent[Slot(t - j - 1)];
+    recent[Slot(t)] = e;
     if (!residuals.empty()) residuals[t] = e;
     ssq += e * e;
     ++used;
   }
   return ssq / static_cast<double>(used);
 }
-
-}  // namespace vigil::arima_internal
-
-namespace vigil::arima_internal {
 
 // Differentiating the recursion gives, for each parameter c, the recursion of de_t / dc:
 //   de_t/dphi_i   = -w_{t-i}               - sum_j theta_j de_{t-j}/dphi_i
@@ -56,9 +61,6 @@ double ConditionalSumOfSquaresObjective(std::span<const double> w, std::span<con
   const int p = static_cast<int>(phi.size()), q = static_cast<int>(theta.size());
   const int k = p + q + (has_beta ? 1 : 0);
   constexpr int kMaxParams = 2 * kMaxArmaOrder + 1;
-  // Rings of the last q residuals and their derivatives; one slot more than the largest q
-  // so that step t never overwrites a lag it still reads.
-  constexpr int kRing = kMaxArmaOrder + 1;
   std::array<double, kRing> recent{};
   std::array<std::array<double, kMaxParams>, kRing> recent_d{};
   std::array<double, kMaxParams> sum_ed{};
@@ -70,16 +72,16 @@ double ConditionalSumOfSquaresObjective(std::span<const double> w, std::span<con
     const int lags = std::min(t - ncond, q);
     double e = w[t];
     for (int j = 0; j < p; ++j) e -= phi[j] * w[t - j - 1];
-    for (int j = 0; j < lags; ++j) e -= theta[j] * recent[(t - j - 1) % kRing];
-    std::array<double, kMaxParams>& de = recent_d[t % kRing];
+    for (int j = 0; j < lags; ++j) e -= theta[j] * recent[Slot(t - j - 1)];
+    std::array<double, kMaxParams>& de = recent_d[Slot(t)];
     for (int i = 0; i < p; ++i) de[i] = -w[t - i - 1];
-    for (int i = 0; i < q; ++i) de[p + i] = i < lags ? -recent[(t - i - 1) % kRing] : 0.0;
+    for (int i = 0; i < q; ++i) de[p + i] = i < lags ? -recent[Slot(t - i - 1)] : 0.0;
     if (has_beta) de[p + q] = -1.0 + phi_sum;
     for (int j = 0; j < lags; ++j) {
-      const std::array<double, kMaxParams>& past = recent_d[(t - j - 1) % kRing];
+      const std::array<double, kMaxParams>& past = recent_d[Slot(t - j - 1)];
       for (int c = 0; c < k; ++c) de[c] -= theta[j] * past[c];
     }
-    recent[t % kRing] = e;
+    recent[Slot(t)] = e;
     for (int c = 0; c < k; ++c) sum_ed[c] += e * de[c];
     ssq += e * e;
     ++used;

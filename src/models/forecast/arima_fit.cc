@@ -282,8 +282,11 @@ Result<FitOutcome> FitMl(Problem& problem, const std::vector<double>& start) {
   if (!std::isfinite(ml(theta)))
     return FailedPrecondition(OrderName(problem.options) +
                               ": likelihood is not finite at the starting values");
+  // Also stop when an iteration lowers -loglik / n by less than 1e-12 relative: beyond that
+  // the central-difference gradient is at its noise floor and line searches only fail.
+  constexpr double kMlValueTolerance = 1e-12;
   const Minimum minimum = MinimizeLbfgs(ml, theta, problem.scale, problem.options.max_iterations,
-                                        problem.options.gradient_tolerance);
+                                        problem.options.gradient_tolerance, kMlValueTolerance);
   theta = minimum.theta;
   double value = minimum.value;
   std::span<double> ma = std::span<double>(theta).subspan(problem.p, problem.q);

@@ -103,6 +103,8 @@ class ArimaKalmanFilter {
   bool PredictedCovarianceConverged() const;
   void UpdateGain();  // M = predicted Z and gain = Z' M
   double Step(double x, FilterSums& sums);
+  // The rest of Run once steady_: the same arithmetic without the covariance recursion.
+  void RunSteady(std::span<const double> x, std::span<double> standardized, FilterSums& sums);
 
   int p_ = 0, q_ = 0, r_ = 1, d_ = 0, rd_ = 1;
   std::array<double, kMaxArmaOrder> phi_{}, theta_{};

@@ -128,6 +128,7 @@ Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double
   // the best point with a fresh memory and plain Wolfe backtracking, which is more robust.
   constexpr int kAttempts = 4;
   constexpr double kStalledGradient = 1e-4;
+  constexpr double kNoiseFloorGradient = 1e-6;
   bool done = k == 0;
   for (int attempt = 0; attempt < kAttempts && !done && out.iterations < max_iterations;
        ++attempt) {
@@ -149,7 +150,10 @@ Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double
       done = scaled.last_gradient_norm() < kStalledGradient;
     } catch (const std::exception&) {
       out.iterations += scaled.gradient_evaluations() - evaluations_before;
-      if (attempt > 0 && !(scaled.best_value() < best_before)) break;  // at the noise floor
+      // At the noise floor: the line search failed where the gradient is already tiny, or a
+      // restart found nothing better.
+      if (scaled.last_gradient_norm() < kNoiseFloorGradient) break;
+      if (attempt > 0 && !(scaled.best_value() < best_before)) break;
     }
   }
   out.theta.resize(k);

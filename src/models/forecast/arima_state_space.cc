@@ -171,11 +171,41 @@ double ArimaKalmanFilter::Step(double x, FilterSums& sums) {
 FilterSums ArimaKalmanFilter::Run(std::span<const double> x, std::span<double> standardized) {
   FilterSums sums;
   const bool write = !standardized.empty();
-  for (size_t t = 0; t < x.size(); ++t) {
+  size_t t = 0;
+  for (; t < x.size() && !steady_; ++t) {
     const double value = Step(x[t], sums);
     if (write) standardized[t] = value;
   }
+  if (t < x.size()) RunSteady(x.subspan(t), write ? standardized.subspan(t) : standardized, sums);
   return sums;
+}
+
+// Step() once the covariance has converged: the gain is constant, so only the state moves
+// and log(gain) and sqrt(gain) are computed once. The arithmetic is otherwise Step()'s,
+// operation for operation, so both give the same bits (auto_arima's choices on
+// near-tied candidates depend on them).
+void ArimaKalmanFilter::RunSteady(std::span<const double> x, std::span<double> standardized,
+                                  FilterSums& sums) {
+  const bool write = !standardized.empty();
+  const bool counted = gain_ < kDiffuseGainThreshold;
+  const double log_gain = std::log(gain_);
+  const double sd = std::sqrt(gain_);
+  Vec a = a_, predicted{};
+  for (size_t t = 0; t < x.size(); ++t) {
+    Transition(a.data(), 1, predicted.data(), 1);
+    double innovation = x[t] - predicted[0];
+    for (int k = 0; k < d_; ++k) innovation -= delta_[k] * predicted[r_ + k];
+    if (counted) {
+      sums.ssq += innovation * innovation / gain_;
+      sums.sumlog += log_gain;
+    }
+    const double scaled = innovation / gain_;
+    for (int i = 0; i < rd_; ++i) a[i] = predicted[i] + gain_vec_[i] * scaled;
+    if (write) standardized[t] = innovation / sd;
+  }
+  if (counted) sums.nu += static_cast<int64_t>(x.size());
+  a_ = a;
+  a_pred_ = predicted;
 }
 
 void ArimaKalmanFilter::Forecast(std::span<double> mean, std::span<double> variance) const {
