@@ -239,16 +239,14 @@ Minimum MinimizeCss(Problem& problem, double gradient_tolerance) {
 }
 
 Result<FitOutcome> FitCss(Problem& problem) {
-  const Objective css = [&problem](std::span<const double> params) {
-    return CssObjective(problem, params);
-  };
   const Minimum minimum = MinimizeCss(problem, problem.options.gradient_tolerance);
   if (!std::isfinite(minimum.value))
     return FailedPrecondition(OrderName(problem.options) + ": CSS objective is not finite");
   FitOutcome out{NewFit(problem, minimum.theta), {}};
   out.fit.iterations = minimum.iterations;
   out.fit.converged = minimum.converged;
-  const std::vector<double> hessian = NumericalHessian(css, minimum.theta, problem.scale);
+  const std::vector<double> hessian =
+      NumericalHessian(CssGradientObjective(problem), minimum.theta, problem.scale);
   SetCovariance(problem, hessian, Eigen::MatrixXd::Identity(problem.k, problem.k), out.fit);
   SetCriteria(problem, minimum.value, problem.k, out.fit);
   VIGIL_RETURN_IF_ERROR(FinalFilter(problem, out));

@@ -158,6 +158,10 @@ Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double
 // Central-difference Hessian at `theta` (row-major k x k), steps proportional to `scale`.
 std::vector<double> NumericalHessian(const Objective& objective, std::span<const double> theta,
                                      std::span<const double> scale);
+// The same from an exact gradient: central differences of the gradient (2k gradients
+// instead of 2k^2 + 1 values), symmetrised.
+std::vector<double> NumericalHessian(const GradientObjective& objective,
+                                     std::span<const double> theta, std::span<const double> scale);
 
 // ---- arima_fit.cc: the estimation procedure of R's stats::arima ----
 

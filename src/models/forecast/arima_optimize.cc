@@ -191,4 +191,23 @@ std::vector<double> NumericalHessian(const Objective& objective, std::span<const
   return hessian;
 }
 
+std::vector<double> NumericalHessian(const GradientObjective& objective,
+                                     std::span<const double> theta, std::span<const double> scale) {
+  const size_t k = theta.size();
+  std::vector<double> point(theta.begin(), theta.end()), up(k), down(k), hessian(k * k);
+  for (size_t i = 0; i < k; ++i) {
+    const double h = kHessianStep * scale[i];
+    point[i] = theta[i] + h;
+    objective(point, up);
+    point[i] = theta[i] - h;
+    objective(point, down);
+    point[i] = theta[i];
+    for (size_t j = 0; j < k; ++j) hessian[i * k + j] = (up[j] - down[j]) / (2 * h);
+  }
+  for (size_t i = 0; i < k; ++i)
+    for (size_t j = 0; j < i; ++j)
+      hessian[i * k + j] = hessian[j * k + i] = 0.5 * (hessian[i * k + j] + hessian[j * k + i]);
+  return hessian;
+}
+
 }  // namespace vigil::arima_internal
