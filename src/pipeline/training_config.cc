@@ -7,7 +7,6 @@
 #include "pipeline/training_config_internal.h"
 #include "pipeline/yaml_fields.h"
 #include "vigil/core/text_file.h"
-#include "vigil/models/risk_levels.h"
 #include "vigil/pipeline/forecast_training.h"
 #include "vigil/registry/registry.h"
 
