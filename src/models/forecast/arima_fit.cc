@@ -25,7 +25,9 @@ struct Problem {
   std::vector<double> start;  // R's init0: zeros and the least-squares regression term
   std::vector<double> scale;  // R's parscale
   std::vector<double> x;      // y minus the regression part
+  std::vector<double> regressor;  // intercept or drift column; empty without regression
   ArimaKalmanFilter filter;
+  ArimaLikelihoodGradient likelihood;
 };
 
 double RegressorAt(RegressionKind kind, size_t t) {
@@ -65,6 +67,31 @@ double MlObjective(Problem& problem, std::span<const double> params, bool transf
   const FilterSums sums = problem.filter.Run(problem.x);
   const double nu = static_cast<double>(sums.nu);
   return 0.5 * (std::log(sums.ssq / nu) + sums.sumlog / nu);
+}
+
+// MlObjective over transformed parameters with its exact gradient (an empty `gradient` asks
+// for the value only); the AR part through the chain rule of PacfToAr.
+double MlObjectiveWithGradient(Problem& problem, std::span<const double> params,
+                               std::span<double> gradient) {
+  if (gradient.empty()) return MlObjective(problem, params, true);
+  std::array<double, kMaxArmaOrder> phi{}, theta{};
+  std::span<double> phi_span(phi.data(), problem.p), theta_span(theta.data(), problem.q);
+  SplitArma(problem, params, true, phi_span, theta_span);
+  RemoveRegression(problem, params);
+  const double value = problem.likelihood.Evaluate(problem.filter, phi_span, theta_span,
+                                                   problem.d, problem.x, problem.regressor,
+                                                   gradient);
+  if (problem.p > 0) {
+    const std::vector<double> jacobian = PacfToArJacobian(params.first(problem.p));
+    std::array<double, kMaxArmaOrder> by_phi{};
+    std::copy_n(gradient.begin(), problem.p, by_phi.begin());
+    for (int i = 0; i < problem.p; ++i) {
+      double sum = 0.0;
+      for (int j = 0; j < problem.p; ++j) sum += jacobian[i * problem.p + j] * by_phi[j];
+      gradient[i] = sum;
+    }
+  }
+  return value;
 }
 
 // R's armaCSS: 0.5 * log(mean squared conditional residual), untransformed parameters.
@@ -148,7 +175,11 @@ Result<Problem> MakeProblem(std::span<const double> y, const ArimaOptions& optio
   problem.start.assign(problem.k, 0.0);
   problem.scale.assign(problem.k, 1.0);
   problem.x.resize(y.size());
-  if (problem.regression != RegressionKind::kNone) RegressionStart(problem);
+  if (problem.regression != RegressionKind::kNone) {
+    problem.regressor.resize(y.size());
+    for (size_t t = 0; t < y.size(); ++t) problem.regressor[t] = RegressorAt(problem.regression, t);
+    RegressionStart(problem);
+  }
   return problem;
 }
 
@@ -276,15 +307,20 @@ Result<FitOutcome> FitMl(Problem& problem, const std::vector<double>& start) {
   const Objective ml = [&problem](std::span<const double> params) {
     return MlObjective(problem, params, true);
   };
+  const GradientObjective ml_gradient = [&problem](std::span<const double> params,
+                                                   std::span<double> gradient) {
+    return MlObjectiveWithGradient(problem, params, gradient);
+  };
   std::vector<double> theta = TransformedStart(problem, start);
   if (!std::isfinite(ml(theta)))
     return FailedPrecondition(OrderName(problem.options) +
                               ": likelihood is not finite at the starting values");
-  // Also stop when an iteration lowers -loglik / n by less than 1e-12 relative: beyond that
-  // the central-difference gradient is at its noise floor and line searches only fail.
+  // Also stop when a step changes -loglik / n by less than 1e-12 relative where the gradient is
+  // small: beyond that the objective is at its rounding floor and line searches only fail.
   constexpr double kMlValueTolerance = 1e-12;
-  const Minimum minimum = MinimizeLbfgs(ml, theta, problem.scale, problem.options.max_iterations,
-                                        problem.options.gradient_tolerance, kMlValueTolerance);
+  const Minimum minimum =
+      MinimizeLbfgs(ml_gradient, theta, problem.scale, problem.options.max_iterations,
+                    problem.options.gradient_tolerance, kMlValueTolerance, true);
   theta = minimum.theta;
   double value = minimum.value;
   std::span<double> ma = std::span<double>(theta).subspan(problem.p, problem.q);
@@ -295,7 +331,7 @@ Result<FitOutcome> FitMl(Problem& problem, const std::vector<double>& start) {
   }
   if (!std::isfinite(value) || value >= 1e300)
     return FailedPrecondition(OrderName(problem.options) + ": likelihood optimisation failed");
-  const std::vector<double> hessian = NumericalHessian(ml, theta, problem.scale);
+  const std::vector<double> hessian = NumericalHessian(ml_gradient, theta, problem.scale);
   std::vector<double> coef = theta;
   PacfToAr(std::span<const double>(theta).first(problem.p),
            std::span<double>(coef).first(problem.p));

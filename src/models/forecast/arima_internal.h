@@ -33,7 +33,7 @@ inline constexpr double kDiffuseGainThreshold = 1e4;
 void PacfToAr(std::span<const double> raw, std::span<double> ar);
 // The inverse (R's invpartrans); the AR part must be stationary.
 void ArToPacf(std::span<const double> ar, std::span<double> raw);
-// d ar_j / d raw_i as a row-major p x p matrix (row i, column j), by central differences.
+// d ar_j / d raw_i as a row-major p x p matrix (row i, column j), exact.
 std::vector<double> PacfToArJacobian(std::span<const double> raw);
 // True when 1 - ar1 z - ... - arp z^p has all roots outside the unit circle (R's arCheck).
 bool IsStationaryAr(std::span<const double> ar);
@@ -46,10 +46,13 @@ std::vector<double> InvertMa(std::span<const double> ma);
 // The stationary block's initial covariance Q0: solves P = T P T' + R R' (Gardner, Harvey &
 // Phillips 1980, AS 154). Row-major r x r with r = max(p, q + 1); InvalidArgument when the
 // system is singular (an AR root on the unit circle) or, unless `allow_explosive`, when the
-// solution is not a covariance (an explosive AR part).
+// solution is not a covariance (an explosive AR part). With `derivatives`, also writes
+// d Q0 / d phi_1..phi_p, d Q0 / d theta_1..theta_q there: p + q row-major r x r matrices, from
+// the same factorised system.
 Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
                                                  std::span<const double> theta,
-                                                 bool allow_explosive = false);
+                                                 bool allow_explosive = false,
+                                                 std::vector<double>* derivatives = nullptr);
 
 // Sums the filter accumulates: the concentrated likelihood needs ssq, sumlog and nu.
 struct FilterSums {
@@ -70,8 +73,9 @@ class ArimaKalmanFilter {
   // `allow_explosive` accepts an explosive AR part, whose Q0 is then the (indefinite)
   // solution of the same equations, as R's makeARIMA uses it for a css fit (R's css does not
   // require stationarity, and its forecasts filter with that Q0).
+  // `q0_derivatives` receives StationaryCovariance's derivatives when given.
   Status Reset(std::span<const double> phi, std::span<const double> theta, int d,
-               bool allow_explosive = false);
+               bool allow_explosive = false, std::vector<double>* q0_derivatives = nullptr);
   // Filters `x` (the series minus its regression part) from the current state. Writes
   // innovation / sqrt(gain) to `standardized` when it is non-empty (same length as x).
   FilterSums Run(std::span<const double> x, std::span<double> standardized = {});
@@ -93,6 +97,7 @@ class ArimaKalmanFilter {
   Status Restore(const Snapshot& snapshot);
 
  private:
+  friend class ArimaLikelihoodGradient;  // differentiates Step() alongside it
   using Vec = std::array<double, kMaxStates>;
   using Mat = std::array<double, kMaxStates * kMaxStates>;  // column-major, leading dim rd_
 
@@ -115,6 +120,61 @@ class ArimaKalmanFilter {
   bool at_prior_ = true;  // predicted_cov_ holds the prior for the first observation
   bool steady_ = false;
   bool steady_enabled_ = true;
+};
+
+// The filter's innermost operation, forced inline (also used by ArimaLikelihoodGradient).
+inline void ArimaKalmanFilter::Transition(const double* in, std::ptrdiff_t in_stride, double* out,
+                                          std::ptrdiff_t out_stride) const {
+  const double first = in[0];
+  for (int i = 0; i < r_; ++i) {
+    double value = i < p_ ? phi_[i] * first : 0.0;
+    if (i + 1 < r_) value += in[(i + 1) * in_stride];
+    out[i * out_stride] = value;
+  }
+  if (d_ == 0) return;
+  double level = first;
+  for (int k = 0; k < d_; ++k) level += delta_[k] * in[(r_ + k) * in_stride];
+  // Shift the lagged levels before writing the new one (out may not alias in).
+  for (int k = d_ - 1; k >= 1; --k) out[(r_ + k) * out_stride] = in[(r_ + k - 1) * in_stride];
+  out[r_ * out_stride] = level;
+}
+
+// ---- arima_likelihood_gradient.cc: the exact likelihood's gradient ----
+
+// R's armafn objective 0.5 (log(ssq / nu) + sumlog / nu) and its exact gradient with respect to
+// the untransformed parameters (phi, theta, beta), by forward-mode differentiation of the
+// Kalman filter: the derivatives of the state and its covariance are carried through every
+// step, starting from d Q0 (the differentiated Gardner system). Once the covariance and its
+// derivatives have converged only the state derivatives move, as the filter's steady loop.
+// The value has the same bits as ArimaKalmanFilter::Run on the same model and data.
+class ArimaLikelihoodGradient {
+ public:
+  // `x` = y - beta * regressor; `regressor` is empty when beta is not a parameter, else as
+  // long as x. `gradient` has p + q (+ 1) entries. Returns +infinity (gradient zero) when the
+  // AR part has no stationary covariance. Leaves `filter` after the data.
+  double Evaluate(ArimaKalmanFilter& filter, std::span<const double> phi,
+                  std::span<const double> theta, int d, std::span<const double> x,
+                  std::span<const double> regressor, std::span<double> gradient);
+
+ private:
+  void Prepare(const ArimaKalmanFilter& filter, bool has_beta);
+  void PredictCovarianceDerivatives(const ArimaKalmanFilter& filter);
+  void PredictStateDerivatives(const ArimaKalmanFilter& filter);
+  void UpdateCovarianceDerivatives(const ArimaKalmanFilter& filter);
+  void UpdateStateDerivatives(const ArimaKalmanFilter& filter, double innovation,
+                              double regressor, bool counted);
+  void RunSteady(ArimaKalmanFilter& filter, std::span<const double> x,
+                 std::span<const double> regressor, FilterSums& sums);
+
+  int k_cov_ = 0;  // parameters the covariance depends on (p + q)
+  int k_ = 0;      // all parameters (p + q + beta)
+  int rd_ = 0;
+  bool steady_ = false;  // the covariance derivatives have converged too
+  std::vector<double> q0_derivatives_;
+  // Per parameter, column-major rd x rd (covariances) or rd (states and M = P Z).
+  std::vector<double> cov_, predicted_cov_, state_, predicted_state_, gain_vec_, work_;
+  std::vector<double> gain_;  // d F, F = Z' P Z
+  std::vector<double> ssq_, sumlog_;
 };
 
 // ---- arima_css.cc: conditional sum of squares (R's ARIMA_CSS) ----
@@ -151,10 +211,13 @@ Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
                       std::span<const double> scale, int max_iterations, double gradient_tolerance,
                       double value_tolerance = 1e-15);
 // The same with an exact gradient instead of central differences. It also stops when an
-// iteration lowers the objective by less than `value_tolerance` relative (R's reltol).
+// iteration lowers the objective by less than `value_tolerance` relative (R's reltol), and
+// with `stop_at_noise_floor` as soon as any evaluation moves the best value by less than that
+// where the gradient is already below 1e-6: the objective's rounding noise (about 1e-13 on a
+// differenced model, whose diffuse prior costs six digits) then hides further progress.
 Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double> start,
                       std::span<const double> scale, int max_iterations, double gradient_tolerance,
-                      double value_tolerance = 1e-15);
+                      double value_tolerance = 1e-15, bool stop_at_noise_floor = false);
 // Central-difference Hessian at `theta` (row-major k x k), steps proportional to `scale`.
 std::vector<double> NumericalHessian(const Objective& objective, std::span<const double> theta,
                                      std::span<const double> scale);

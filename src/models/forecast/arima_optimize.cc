@@ -24,23 +24,43 @@ constexpr double kHessianStep = 1e-4;
 // then backs off toward the interior.
 constexpr double kInfeasibleValue = 1e300;
 
+// Below this gradient norm (scaled units) a line search that fails is at the noise floor.
+constexpr double kNoiseFloorGradient = 1e-6;
+
+// Thrown out of the line search when the objective has reached its rounding noise.
+struct NoiseFloorReached {};
+
 // LBFGSpp functor in scaled coordinates u = theta / scale; remembers the best point seen
-// so that a line-search failure at the noise floor still returns the optimum found.
+// so that a line-search failure at the noise floor still returns the optimum found. With a
+// `noise_tolerance` > 0 it ends the search (NoiseFloorReached) when an evaluation moves the
+// best value by less than that (relative) while the gradient at the best point is below
+// kNoiseFloorGradient: an exact gradient still points somewhere, but the values no longer
+// tell the line search whether it got there, and it would spend its whole budget failing.
 class ScaledObjective {
  public:
-  ScaledObjective(const GradientObjective& objective, std::span<const double> scale)
+  ScaledObjective(const GradientObjective& objective, std::span<const double> scale,
+                  double noise_tolerance)
       : objective_(objective),
         scale_(scale.begin(), scale.end()),
         theta_(scale.size()),
-        gradient_(scale.size()) {}
+        gradient_(scale.size()),
+        noise_tolerance_(noise_tolerance) {}
 
   double Value(const Eigen::VectorXd& u) { return Evaluate(u, false); }
 
   double operator()(const Eigen::VectorXd& u, Eigen::VectorXd& gradient) {
+    const double previous_best = best_value_;
+    const double previous_best_gradient = best_gradient_norm_;
     const double value = Evaluate(u, true);
     for (size_t i = 0; i < scale_.size(); ++i) gradient[i] = gradient_[i] * scale_[i];
     ++gradient_evaluations_;
     last_gradient_norm_ = gradient.norm();
+    if (value == best_value_) best_gradient_norm_ = last_gradient_norm_;
+    const bool flat = std::abs(value - previous_best) <=
+                      noise_tolerance_ * std::max(1.0, std::abs(previous_best));
+    if (noise_tolerance_ > 0.0 && flat &&
+        std::min(previous_best_gradient, best_gradient_norm_) < kNoiseFloorGradient)
+      throw NoiseFloorReached{};
     return value;
   }
 
@@ -58,6 +78,7 @@ class ScaledObjective {
     if (finite < best_value_) {
       best_value_ = finite;
       best_u_ = u;
+      best_gradient_norm_ = std::numeric_limits<double>::infinity();  // set by the caller
     }
     if (with_gradient && finite == kInfeasibleValue)
       std::fill(gradient_.begin(), gradient_.end(), 0.0);
@@ -68,7 +89,9 @@ class ScaledObjective {
   std::vector<double> scale_;
   std::vector<double> theta_;
   std::vector<double> gradient_;
+  double noise_tolerance_;
   double best_value_ = std::numeric_limits<double>::infinity();
+  double best_gradient_norm_ = std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_u_;
   int gradient_evaluations_ = 0;
   double last_gradient_norm_ = std::numeric_limits<double>::infinity();
@@ -109,11 +132,11 @@ Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
 
 Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double> start,
                       std::span<const double> scale, int max_iterations, double gradient_tolerance,
-                      double value_tolerance) {
+                      double value_tolerance, bool stop_at_noise_floor) {
   const Eigen::Index k = static_cast<Eigen::Index>(start.size());
   Eigen::VectorXd u(k);
   for (Eigen::Index i = 0; i < k; ++i) u[i] = start[i] / scale[i];
-  ScaledObjective scaled(objective, scale);
+  ScaledObjective scaled(objective, scale, stop_at_noise_floor ? value_tolerance : 0.0);
   scaled.Value(u);
   Minimum out;
   LBFGSpp::LBFGSParam<double> param;
@@ -128,7 +151,6 @@ Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double
   // the best point with a fresh memory and plain Wolfe backtracking, which is more robust.
   constexpr int kAttempts = 4;
   constexpr double kStalledGradient = 1e-4;
-  constexpr double kNoiseFloorGradient = 1e-6;
   bool done = k == 0;
   for (int attempt = 0; attempt < kAttempts && !done && out.iterations < max_iterations;
        ++attempt) {
@@ -148,6 +170,9 @@ Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double
         out.iterations += solver.minimize(scaled, u, value);
       }
       done = scaled.last_gradient_norm() < kStalledGradient;
+    } catch (const NoiseFloorReached&) {
+      out.iterations += scaled.gradient_evaluations() - evaluations_before;
+      break;
     } catch (const std::exception&) {
       out.iterations += scaled.gradient_evaluations() - evaluations_before;
       // At the noise floor: the line search failed where the gradient is already tiny, or a

@@ -30,42 +30,101 @@ double PhiAt(std::span<const double> phi, int i) {
 
 }  // namespace
 
+namespace {
+
+// Gardner's linear system for the packed upper triangle of Q0 (unknowns P(i, j), i <= j, row
+// by row), factorised once so that the derivatives reuse it.
+class GardnerSystem {
+ public:
+  GardnerSystem(std::span<const double> phi, int r) : r_(r) {
+    const int unknowns = r * (r + 1) / 2;
+    // One equation per unknown:
+    // P(i,j) - [phi_i phi_j P(0,0) + phi_i P(0,j+1) + phi_j P(i+1,0) + P(i+1,j+1)] = rhs(i,j).
+    Eigen::MatrixXd system = Eigen::MatrixXd::Zero(unknowns, unknowns);
+    for (int i = 0; i < r; ++i) {
+      for (int j = i; j < r; ++j) {
+        const int row = Index(i, j);
+        const double phi_i = PhiAt(phi, i), phi_j = PhiAt(phi, j);
+        system(row, row) += 1.0;
+        system(row, Index(0, 0)) -= phi_i * phi_j;
+        if (j + 1 < r) system(row, Index(0, j + 1)) -= phi_i;
+        if (i + 1 < r) system(row, Index(i + 1, 0)) -= phi_j;
+        if (i + 1 < r && j + 1 < r) system(row, Index(i + 1, j + 1)) -= 1.0;
+      }
+    }
+    lu_.compute(system);
+  }
+
+  int Index(int i, int j) const {
+    if (i > j) std::swap(i, j);
+    return i * r_ - i * (i - 1) / 2 + (j - i);
+  }
+  int unknowns() const { return r_ * (r_ + 1) / 2; }
+
+  // Solves with the right-hand side rhs(i, j) and unpacks into a row-major r x r matrix.
+  template <typename Rhs>
+  void Solve(Rhs rhs, double* out) const {
+    Eigen::VectorXd b(unknowns());
+    for (int i = 0; i < r_; ++i)
+      for (int j = i; j < r_; ++j) b(Index(i, j)) = rhs(i, j);
+    const Eigen::VectorXd packed = lu_.solve(b);
+    for (int i = 0; i < r_; ++i)
+      for (int j = 0; j < r_; ++j) out[i * r_ + j] = packed(Index(i, j));
+  }
+
+ private:
+  int r_;
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
+};
+
+// Differentiating the system: d/dphi_m of the bracket gives, with Q0 held at its solution,
+// S dQ0 = (delta_im phi_j + phi_i delta_jm) P(0,0) + delta_im P(0,j+1) + delta_jm P(i+1,0);
+// d/dtheta_m changes only the right-hand side psi_i psi_j (psi_{m+1} = theta_m).
+void CovarianceDerivatives(const GardnerSystem& system, std::span<const double> phi,
+                           std::span<const double> theta, int r, const std::vector<double>& cov,
+                           std::vector<double>& derivatives) {
+  const int p = static_cast<int>(phi.size()), q = static_cast<int>(theta.size());
+  derivatives.assign(static_cast<size_t>(p + q) * r * r, 0.0);
+  auto at = [&](int i, int j) { return i < r && j < r ? cov[i * r + j] : 0.0; };
+  for (int m = 0; m < p; ++m) {
+    system.Solve(
+        [&](int i, int j) {
+          const double dphi_i = i == m ? 1.0 : 0.0, dphi_j = j == m ? 1.0 : 0.0;
+          return (dphi_i * PhiAt(phi, j) + PhiAt(phi, i) * dphi_j) * cov[0] +
+                 dphi_i * at(0, j + 1) + dphi_j * at(i + 1, 0);
+        },
+        &derivatives[static_cast<size_t>(m) * r * r]);
+  }
+  for (int m = 0; m < q; ++m) {
+    system.Solve(
+        [&](int i, int j) {
+          const double dpsi_i = i == m + 1 ? 1.0 : 0.0, dpsi_j = j == m + 1 ? 1.0 : 0.0;
+          return dpsi_i * NoiseLoading(theta, j) + NoiseLoading(theta, i) * dpsi_j;
+        },
+        &derivatives[static_cast<size_t>(p + m) * r * r]);
+  }
+}
+
+}  // namespace
+
 Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
                                                  std::span<const double> theta,
-                                                 bool allow_explosive) {
+                                                 bool allow_explosive,
+                                                 std::vector<double>* derivatives) {
   const int r = std::max(static_cast<int>(phi.size()), static_cast<int>(theta.size()) + 1);
-  // Unknowns P(i, j), i <= j, packed row by row; one equation per unknown:
-  // P(i,j) - [phi_i phi_j P(0,0) + phi_i P(0,j+1) + phi_j P(i+1,0) + P(i+1,j+1)] = psi_i psi_j.
-  auto index = [r](int i, int j) {
-    if (i > j) std::swap(i, j);
-    return i * r - i * (i - 1) / 2 + (j - i);
-  };
-  const int unknowns = r * (r + 1) / 2;
-  Eigen::MatrixXd system = Eigen::MatrixXd::Zero(unknowns, unknowns);
-  Eigen::VectorXd rhs(unknowns);
-  for (int i = 0; i < r; ++i) {
-    for (int j = i; j < r; ++j) {
-      const int row = index(i, j);
-      const double phi_i = PhiAt(phi, i), phi_j = PhiAt(phi, j);
-      system(row, row) += 1.0;
-      system(row, index(0, 0)) -= phi_i * phi_j;
-      if (j + 1 < r) system(row, index(0, j + 1)) -= phi_i;
-      if (i + 1 < r) system(row, index(i + 1, 0)) -= phi_j;
-      if (i + 1 < r && j + 1 < r) system(row, index(i + 1, j + 1)) -= 1.0;
-      rhs(row) = NoiseLoading(theta, i) * NoiseLoading(theta, j);
-    }
-  }
-  Eigen::VectorXd packed = system.partialPivLu().solve(rhs);
+  const GardnerSystem system(phi, r);
   std::vector<double> cov(r * r);
-  for (int i = 0; i < r; ++i)
-    for (int j = 0; j < r; ++j) cov[i * r + j] = packed(index(i, j));
-  if (!packed.allFinite() || !(allow_explosive || cov[0] > 0.0))
+  system.Solve([&](int i, int j) { return NoiseLoading(theta, i) * NoiseLoading(theta, j); },
+               cov.data());
+  const bool finite = std::all_of(cov.begin(), cov.end(), [](double v) { return std::isfinite(v); });
+  if (!finite || !(allow_explosive || cov[0] > 0.0))
     return InvalidArgument("ARMA stationary covariance is singular (AR root on the unit circle)");
+  if (derivatives != nullptr) CovarianceDerivatives(system, phi, theta, r, cov, *derivatives);
   return cov;
 }
 
 Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const double> theta, int d,
-                                bool allow_explosive) {
+                                bool allow_explosive, std::vector<double>* q0_derivatives) {
   if (phi.size() > kMaxArmaOrder || theta.size() > kMaxArmaOrder || d < 0 || d > kMaxDifferences)
     return InvalidArgument("ARIMA filter: order out of range");
   p_ = static_cast<int>(phi.size());
@@ -77,7 +136,8 @@ Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const dou
   std::copy(theta.begin(), theta.end(), theta_.begin());
   // (1 - B)^d = 1 - delta_1 B - ... - delta_d B^d.
   delta_ = {d == 2 ? 2.0 : 1.0, d == 2 ? -1.0 : 0.0};
-  VIGIL_ASSIGN_OR_RETURN(std::vector<double> q0, StationaryCovariance(phi, theta, allow_explosive));
+  VIGIL_ASSIGN_OR_RETURN(std::vector<double> q0,
+                         StationaryCovariance(phi, theta, allow_explosive, q0_derivatives));
   std::fill(predicted_cov_.begin(), predicted_cov_.end(), 0.0);
   for (int i = 0; i < r_; ++i)
     for (int j = 0; j < r_; ++j) predicted_cov_[i + rd_ * j] = q0[i * r_ + j];
@@ -87,23 +147,6 @@ Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const dou
   at_prior_ = true;
   steady_ = false;
   return Status::Ok();
-}
-
-// Defined above its callers and forced inline: it is the filter's innermost operation.
-inline void ArimaKalmanFilter::Transition(const double* in, std::ptrdiff_t in_stride, double* out,
-                                          std::ptrdiff_t out_stride) const {
-  const double first = in[0];
-  for (int i = 0; i < r_; ++i) {
-    double value = i < p_ ? phi_[i] * first : 0.0;
-    if (i + 1 < r_) value += in[(i + 1) * in_stride];
-    out[i * out_stride] = value;
-  }
-  if (d_ == 0) return;
-  double level = first;
-  for (int k = 0; k < d_; ++k) level += delta_[k] * in[(r_ + k) * in_stride];
-  // Shift the lagged levels before writing the new one (out may not alias in).
-  for (int k = d_ - 1; k >= 1; --k) out[(r_ + k) * out_stride] = in[(r_ + k - 1) * in_stride];
-  out[r_ * out_stride] = level;
 }
 
 void ArimaKalmanFilter::PredictCovariance() {

@@ -63,20 +63,26 @@ void ArToPacf(std::span<const double> ar, std::span<double> raw) {
 }
 
 std::vector<double> PacfToArJacobian(std::span<const double> raw) {
-  // R's ARIMA_Gradtrans uses a forward difference with step 1e-3; a central difference with
-  // a small step gives the derivative to ~1e-10, so the standard errors do not depend on it.
-  constexpr double kStep = 1e-6;
+  // PacfToAr differentiated along its recursion (R's ARIMA_Gradtrans takes a forward
+  // difference with step 1e-3 instead): row i carries d/d raw_i of every intermediate.
   const size_t p = raw.size();
-  std::vector<double> jacobian(p * p);
-  std::array<double, kMaxArmaOrder> shifted{}, up{}, down{};
-  std::copy(raw.begin(), raw.end(), shifted.begin());
+  std::vector<double> jacobian(p * p, 0.0);
+  std::array<double, kMaxArmaOrder> pacf{}, ar{}, next{}, dar{}, dnext{};
+  for (size_t j = 0; j < p; ++j) pacf[j] = std::tanh(raw[j]);
   for (size_t i = 0; i < p; ++i) {
-    shifted[i] = raw[i] + kStep;
-    PacfToAr(std::span(shifted.data(), p), std::span(up.data(), p));
-    shifted[i] = raw[i] - kStep;
-    PacfToAr(std::span(shifted.data(), p), std::span(down.data(), p));
-    shifted[i] = raw[i];
-    for (size_t j = 0; j < p; ++j) jacobian[i * p + j] = (up[j] - down[j]) / (2 * kStep);
+    std::copy_n(pacf.begin(), p, ar.begin());
+    std::fill_n(dar.begin(), p, 0.0);
+    dar[i] = 1.0 - pacf[i] * pacf[i];
+    for (size_t j = 1; j < p; ++j) {
+      // ar_k <- ar_k - pacf_j ar_{j-k-1} for k < j; ar_j is still pacf_j.
+      for (size_t k = 0; k < j; ++k) {
+        next[k] = ar[k] - ar[j] * ar[j - k - 1];
+        dnext[k] = dar[k] - dar[j] * ar[j - k - 1] - ar[j] * dar[j - k - 1];
+      }
+      std::copy_n(next.begin(), j, ar.begin());
+      std::copy_n(dnext.begin(), j, dar.begin());
+    }
+    std::copy_n(dar.begin(), p, jacobian.begin() + static_cast<std::ptrdiff_t>(i * p));
   }
   return jacobian;
 }
