@@ -3,6 +3,8 @@
 //   e_t = w_t - sum_j phi_j w_{t-j} - sum_j theta_j e_{t-j},   t >= ncond,
 // with the residuals before ncond taken as zero; the criterion is mean(e_t^2).
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 #include "arima_internal.h"
 
@@ -38,7 +40,7 @@ double ConditionalSumOfSquares(std::span<const double> w, std::span<const double
     double e = w[t];
     for (int j = 0; j < p; ++j) e -= phi[j] * w[t - j - 1];
     const int lags = std::min(t - ncond, q);
-    for (int j = 0; j < lags; ++j) e -= theta[j] * recent[Slot(t - j - 1)];
+    for (int j = lags; j-- > 0;) e -= theta[j] * recent[Slot(t - j - 1)];
     recent[Slot(t)] = e;
     if (!residuals.empty()) residuals[t] = e;
     ssq += e * e;
@@ -47,46 +49,51 @@ double ConditionalSumOfSquares(std::span<const double> w, std::span<const double
   return ssq / static_cast<double>(used);
 }
 
-// Differentiating the recursion gives, for each parameter c, the recursion of de_t / dc:
-//   de_t/dphi_i   = -w_{t-i}               - sum_j theta_j de_{t-j}/dphi_i
-//   de_t/dtheta_i = -e_{t-i}               - sum_j theta_j de_{t-j}/dtheta_i
-//   de_t/dbeta    = -1 + sum_j phi_j       - sum_j theta_j de_{t-j}/dbeta
-// (residuals and their derivatives before ncond are 0), and
-//   d/dc 0.5 log(S / m) = sum_t e_t de_t/dc / S,   S = sum_t e_t^2.
-// Written by hand: the recursion is R's, and no library differentiates it.
+// The gradient by reverse accumulation (the adjoint of the recursion): with e_s = 0 before
+// ncond, e_t depends on e_{t-j} through -theta_j, so the sensitivities
+//   mu_t = e_t - sum_j theta_j mu_{t+j}        (mu_t = 0.5 dS / de_t, S = sum_t e_t^2)
+// run backwards from the end, and then, summing over t >= ncond,
+//   dS/dphi_i   / 2 = -sum_t mu_t w_{t-i}
+//   dS/dtheta_i / 2 = -sum_t mu_t e_{t-i}
+//   dS/dbeta    / 2 = sum_t mu_t (-1 + sum_j phi_j)   (dw_t / dbeta = -1),
+// and d/dc 0.5 log(S / m) = (dS/dc / 2) / S. One backward pass costs about what the forward
+// pass costs, whatever the number of parameters (the forward-mode tangents cost q per
+// parameter and step). Written by hand: the recursion is R's, and no library differentiates
+// it.
 double ConditionalSumOfSquaresObjective(std::span<const double> w, std::span<const double> phi,
                                         std::span<const double> theta, int ncond, bool has_beta,
                                         std::span<double> gradient) {
   const int n = static_cast<int>(w.size());
   const int p = static_cast<int>(phi.size()), q = static_cast<int>(theta.size());
-  const int k = p + q + (has_beta ? 1 : 0);
-  constexpr int kMaxParams = 2 * kMaxArmaOrder + 1;
-  std::array<double, kRing> recent{};
-  std::array<std::array<double, kMaxParams>, kRing> recent_d{};
-  std::array<double, kMaxParams> sum_ed{};
+  const int start = std::min(ncond, n);
+  // e_t at e[t - start + q]: q zeros stand for the residuals before ncond.
+  std::vector<double> residuals(static_cast<size_t>(n - start + q), 0.0);
+  double* e = residuals.data();
+  const int shift = q - start;
+  double ssq = 0.0;
+  for (int t = start; t < n; ++t) {
+    double value = w[t];
+    for (int j = 0; j < p; ++j) value -= phi[j] * w[t - j - 1];
+    for (int j = q; j-- > 0;) value -= theta[j] * e[shift + t - j - 1];
+    e[shift + t] = value;
+    ssq += value * value;
+  }
+  const int64_t used = n - start;
+  std::array<double, kRing> later{};  // mu_{t+1..t+q}
+  std::array<double, 2 * kMaxArmaOrder + 1> sums{};
+  double mu_sum = 0.0;
+  for (int t = n - 1; t >= start; --t) {
+    double mu = e[shift + t];
+    for (int j = q; j-- > 0;) mu -= theta[j] * later[Slot(t + j + 1)];
+    later[Slot(t)] = mu;
+    for (int i = 0; i < p; ++i) sums[i] -= mu * w[t - i - 1];
+    for (int i = 0; i < q; ++i) sums[p + i] -= mu * e[shift + t - i - 1];
+    mu_sum += mu;
+  }
   double phi_sum = 0.0;
   for (double v : phi) phi_sum += v;
-  double ssq = 0.0;
-  int64_t used = 0;
-  for (int t = ncond; t < n; ++t) {
-    const int lags = std::min(t - ncond, q);
-    double e = w[t];
-    for (int j = 0; j < p; ++j) e -= phi[j] * w[t - j - 1];
-    for (int j = 0; j < lags; ++j) e -= theta[j] * recent[Slot(t - j - 1)];
-    std::array<double, kMaxParams>& de = recent_d[Slot(t)];
-    for (int i = 0; i < p; ++i) de[i] = -w[t - i - 1];
-    for (int i = 0; i < q; ++i) de[p + i] = i < lags ? -recent[Slot(t - i - 1)] : 0.0;
-    if (has_beta) de[p + q] = -1.0 + phi_sum;
-    for (int j = 0; j < lags; ++j) {
-      const std::array<double, kMaxParams>& past = recent_d[Slot(t - j - 1)];
-      for (int c = 0; c < k; ++c) de[c] -= theta[j] * past[c];
-    }
-    recent[Slot(t)] = e;
-    for (int c = 0; c < k; ++c) sum_ed[c] += e * de[c];
-    ssq += e * e;
-    ++used;
-  }
-  for (int c = 0; c < k; ++c) gradient[c] = sum_ed[c] / ssq;
+  for (int c = 0; c < p + q; ++c) gradient[c] = sums[c] / ssq;
+  if (has_beta) gradient[p + q] = mu_sum * (-1.0 + phi_sum) / ssq;
   return 0.5 * std::log(ssq / static_cast<double>(used));
 }
 

@@ -6,6 +6,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "arima_internal.h"
@@ -381,22 +382,21 @@ Result<FitOutcome> EstimateArima(std::span<const double> y, const ArimaOptions& 
   std::vector<double> start = problem.start;
   int css_iterations = 0;
   if (options.method == ArimaMethod::kCssMl) {
-    // The CSS estimate only starts the exact ML, so it needs no more precision than R's
-    // reltol gives it. Where the likelihood has several local optima, the start decides
-    // which one ML reaches: this stage keeps central-difference gradients and the
-    // strong-Wolfe search, the combination checked against auto.arima's choices on the
-    // fixture series (the exact gradient of method css moved log AirPassengers'
-    // ARIMA(3,1,3)+drift start into another basin than R's).
-    constexpr double kCssStartTolerance = 1e-4;
+    // The CSS estimate only starts the exact ML, but where the likelihood has several local
+    // optima it decides which one ML reaches, and on rough CSS surfaces where it ends is a
+    // property of the path: this stage takes R's path (optim's BFGS, its numerical gradient,
+    // maxit 100 and reltol sqrt(eps)), and like R starts ML from the initial values when it
+    // does not converge.
+    constexpr int kOptimMaxIterations = 100;
+    const double optim_reltol = std::sqrt(std::numeric_limits<double>::epsilon());
     const Objective css = [&problem](std::span<const double> params) {
       return CssObjective(problem, params);
     };
-    // R's reltol also ends the stage: an iteration that lowers the CSS by less than 1e-8
-    // relative.
-    constexpr double kCssStartValueTolerance = 1e-8;
-    const Minimum minimum = MinimizeLbfgs(css, problem.start, problem.scale, options.max_iterations,
-                                          std::max(options.gradient_tolerance, kCssStartTolerance),
-                                          kCssStartValueTolerance);
+    const Minimum minimum = MinimizeLikeOptimBfgs(css, problem.start, problem.scale,
+                                                  kOptimMaxIterations, optim_reltol);
+    if (std::isnan(minimum.value))
+      return FailedPrecondition(OrderName(options) +
+                                ": non-finite finite-difference value in the CSS fit");
     css_iterations = minimum.iterations;
     if (minimum.converged) start = minimum.theta;
     if (!IsStationaryAr(std::span<const double>(start).first(problem.p)))

@@ -218,6 +218,15 @@ Minimum MinimizeLbfgs(const Objective& objective, std::span<const double> start,
 Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double> start,
                       std::span<const double> scale, int max_iterations, double gradient_tolerance,
                       double value_tolerance = 1e-15, bool stop_at_noise_floor = false);
+// ---- arima_variable_metric.cc: R's optim(method = "BFGS") ----
+
+// Nash's variable metric method as R's optim runs it (maxit, reltol), with optim's numerical
+// gradient (central differences, step 1e-3 in units of `scale`). `value` is NaN when a
+// difference was not finite (optim's error); `converged` is optim's convergence == 0.
+Minimum MinimizeLikeOptimBfgs(const Objective& objective, std::span<const double> start,
+                              std::span<const double> scale, int max_iterations,
+                              double relative_tolerance);
+
 // Central-difference Hessian at `theta` (row-major k x k), steps proportional to `scale`.
 std::vector<double> NumericalHessian(const Objective& objective, std::span<const double> theta,
                                      std::span<const double> scale);
