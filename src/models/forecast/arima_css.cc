@@ -80,7 +80,7 @@ double ConditionalSumOfSquaresObjective(std::span<const double> w, std::span<con
   }
   const int64_t used = n - start;
   std::array<double, kRing> later{};  // mu_{t+1..t+q}
-  std::array<double, 2 * kMaxArmaOrder + 1> sums{};
+  std::array<double, kMaxParams> sums{};
   double mu_sum = 0.0;
   for (int t = n - 1; t >= start; --t) {
     double mu = e[shift + t];

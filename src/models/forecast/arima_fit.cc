@@ -23,9 +23,9 @@ struct Problem {
   int p = 0, q = 0, d = 0, k = 0;
   RegressionKind regression = RegressionKind::kNone;
   int64_t n_used = 0;
-  std::vector<double> start;  // R's init0: zeros and the least-squares regression term
-  std::vector<double> scale;  // R's parscale
-  std::vector<double> x;      // y minus the regression part
+  std::vector<double> start;      // R's init0: zeros and the least-squares regression term
+  std::vector<double> scale;      // R's parscale
+  std::vector<double> x;          // y minus the regression part
   std::vector<double> regressor;  // intercept or drift column; empty without regression
   ArimaKalmanFilter filter;
   ArimaLikelihoodGradient likelihood;
@@ -79,9 +79,8 @@ double MlObjectiveWithGradient(Problem& problem, std::span<const double> params,
   std::span<double> phi_span(phi.data(), problem.p), theta_span(theta.data(), problem.q);
   SplitArma(problem, params, true, phi_span, theta_span);
   RemoveRegression(problem, params);
-  const double value = problem.likelihood.Evaluate(problem.filter, phi_span, theta_span,
-                                                   problem.d, problem.x, problem.regressor,
-                                                   gradient);
+  const double value = problem.likelihood.Evaluate(problem.filter, phi_span, theta_span, problem.d,
+                                                   problem.x, problem.regressor, gradient);
   if (problem.p > 0) {
     const std::vector<double> jacobian = PacfToArJacobian(params.first(problem.p));
     std::array<double, kMaxArmaOrder> by_phi{};
@@ -392,8 +391,8 @@ Result<FitOutcome> EstimateArima(std::span<const double> y, const ArimaOptions& 
     const Objective css = [&problem](std::span<const double> params) {
       return CssObjective(problem, params);
     };
-    const Minimum minimum = MinimizeLikeOptimBfgs(css, problem.start, problem.scale,
-                                                  kOptimMaxIterations, optim_reltol);
+    const Minimum minimum =
+        MinimizeLikeOptimBfgs(css, problem.start, problem.scale, kOptimMaxIterations, optim_reltol);
     if (std::isnan(minimum.value))
       return FailedPrecondition(OrderName(options) +
                                 ": non-finite finite-difference value in the CSS fit");

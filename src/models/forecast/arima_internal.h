@@ -20,6 +20,8 @@ inline constexpr int kMaxArmaOrder = 20;
 inline constexpr int kMaxDifferences = 2;
 // r = max(p, q + 1) stationary states plus d differenced states.
 inline constexpr int kMaxStates = kMaxArmaOrder + 1 + kMaxDifferences;
+// p + q + a regression coefficient.
+inline constexpr int kMaxParams = 2 * kMaxArmaOrder + 1;
 // R's kappa: prior variance of the differenced (diffuse) states.
 inline constexpr double kDiffusePriorVariance = 1e6;
 // R's ARIMA_Like: one-step variances at or above this belong to the diffuse start and do
@@ -161,8 +163,8 @@ class ArimaLikelihoodGradient {
   void PredictCovarianceDerivatives(const ArimaKalmanFilter& filter);
   void PredictStateDerivatives(const ArimaKalmanFilter& filter);
   void UpdateCovarianceDerivatives(const ArimaKalmanFilter& filter);
-  void UpdateStateDerivatives(const ArimaKalmanFilter& filter, double innovation,
-                              double regressor, bool counted);
+  void UpdateStateDerivatives(const ArimaKalmanFilter& filter, double innovation, double regressor,
+                              bool counted);
   void RunSteady(ArimaKalmanFilter& filter, std::span<const double> x,
                  std::span<const double> regressor, FilterSums& sums);
 

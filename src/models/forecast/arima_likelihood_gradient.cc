@@ -21,6 +21,14 @@
 
 namespace vigil::arima_internal {
 
+namespace {
+
+// The derivatives are frozen once d P_pred changes by less than this (relative) per step: the
+// gradient is then exact to about 1e-11 relative, far below what the optimiser resolves.
+constexpr double kDerivativeSteadyTolerance = 1e-11;
+
+}  // namespace
+
 void ArimaLikelihoodGradient::Prepare(const ArimaKalmanFilter& filter, bool has_beta) {
   k_cov_ = filter.p_ + filter.q_;
   k_ = k_cov_ + (has_beta ? 1 : 0);
@@ -54,13 +62,16 @@ void ArimaLikelihoodGradient::PredictCovarianceDerivatives(const ArimaKalmanFilt
     }
     return;
   }
+  // Until the filter is steady nothing needs the previous d P_pred: write it in place.
+  const bool check = filter.steady_;
   double* transposed = work_.data();
-  double* next = work_.data() + cells;
   std::array<double, kMaxStates> first_column{};  // T P e_0
   filter.Transition(filter.filtered_cov_.data(), 1, first_column.data(), 1);
   double change = 0.0, scale = 0.0;
   for (int m = 0; m < k_cov_; ++m) {
     const double* dp = &cov_[m * cells];
+    double* out = &predicted_cov_[m * cells];
+    double* next = check ? work_.data() + cells : out;
     for (int c = 0; c < rd_; ++c) filter.Transition(&dp[c * rd_], 1, &transposed[c], rd_);
     for (int j = 0; j < rd_; ++j) filter.Transition(&transposed[j * rd_], 1, &next[j * rd_], 1);
     if (m < p) {  // dT P T' + T P dT' = e_m u' + u e_m', u = T P e_0
@@ -76,18 +87,18 @@ void ArimaLikelihoodGradient::PredictCovarianceDerivatives(const ArimaKalmanFilt
         next[i + rd_ * s] += psi;
       }
     }
-    double* out = &predicted_cov_[m * cells];
+    if (!check) continue;
     for (size_t c = 0; c < cells; ++c) {
       change = std::max(change, std::abs(next[c] - out[c]));
       scale = std::max(scale, std::abs(next[c]));
       out[c] = next[c];
     }
   }
-  if (!filter.steady_) return;
+  if (!check) return;
   // Relative to the covariance too: where P_pred no longer depends on a parameter (a pure AR
   // model once p + d observations are in) the derivatives fall to rounding noise around 0.
   for (size_t c = 0; c < cells; ++c) scale = std::max(scale, std::abs(filter.predicted_cov_[c]));
-  steady_ = change <= ArimaKalmanFilter::kSteadyTolerance * scale;
+  steady_ = change <= kDerivativeSteadyTolerance * scale;
 }
 
 void ArimaLikelihoodGradient::PredictStateDerivatives(const ArimaKalmanFilter& filter) {
@@ -113,12 +124,18 @@ void ArimaLikelihoodGradient::UpdateCovarianceDerivatives(const ArimaKalmanFilte
     double df = dm[0];
     for (int k = 0; k < d; ++k) df += filter.delta_[k] * dm[r + k];
     gain_[m] = df;
+    // The upper triangle, mirrored (dP is symmetric).
     double* dp = &cov_[m * cells];
-    const double df_f2 = df / (f * f);
-    for (int j = 0; j < rd_; ++j)
-      for (int i = 0; i < rd_; ++i)
-        dp[i + rd_ * j] = dp_pred[i + rd_ * j] - (dm[i] * gain_vec[j] + gain_vec[i] * dm[j]) / f +
-                          gain_vec[i] * gain_vec[j] * df_f2;
+    const double inverse_f = 1.0 / f, df_f2 = df * inverse_f * inverse_f;
+    for (int j = 0; j < rd_; ++j) {
+      for (int i = 0; i <= j; ++i) {
+        const double value = dp_pred[i + rd_ * j] -
+                             (dm[i] * gain_vec[j] + gain_vec[i] * dm[j]) * inverse_f +
+                             gain_vec[i] * gain_vec[j] * df_f2;
+        dp[i + rd_ * j] = value;
+        dp[j + rd_ * i] = value;
+      }
+    }
   }
 }
 
@@ -149,47 +166,84 @@ void ArimaLikelihoodGradient::UpdateStateDerivatives(const ArimaKalmanFilter& fi
 }
 
 // Both covariances have converged: the filter's RunSteady arithmetic for the value (the same
-// bits), and the state derivatives with constant dM and dF.
+// bits), and the state derivatives with constant dM and dF. The derivatives are held as rows
+// (state index) of k parameters so that every operation runs across the parameters.
 void ArimaLikelihoodGradient::RunSteady(ArimaKalmanFilter& filter, std::span<const double> x,
                                         std::span<const double> regressor, FilterSums& sums) {
-  const int r = filter.r_, d = filter.d_, p = filter.p_;
+  const int r = filter.r_, d = filter.d_, p = filter.p_, k = k_;
   const double gain = filter.gain_;
   const bool counted = gain < kDiffuseGainThreshold;
   const double log_gain = std::log(gain);
   const double* gain_vec = filter.gain_vec_.data();
+  // da (rd x k, row-major), dM (rd x k, zero for beta), dF / F (zero for beta).
+  std::array<double, kMaxStates * kMaxParams> da{}, dm{};
+  std::array<double, kMaxParams> df_over_f{}, first{}, dv{}, innovation_dv{};
+  double innovation_squares = 0.0;  // d ssq = sum (2 v dv - v^2 dF / F) / F, F constant
+  const double inverse_gain = 1.0 / gain;
+  for (int m = 0; m < k; ++m) {
+    for (int i = 0; i < rd_; ++i) da[i * k + m] = state_[m * rd_ + i];
+    if (m < k_cov_) {
+      for (int i = 0; i < rd_; ++i) dm[i * k + m] = gain_vec_[m * rd_ + i];
+      df_over_f[m] = gain_[m] / gain;
+    }
+  }
   ArimaKalmanFilter::Vec a = filter.a_, predicted{};
   for (size_t t = 0; t < x.size(); ++t) {
     const double previous_level = a[0];
     filter.Transition(a.data(), 1, predicted.data(), 1);
     double innovation = x[t] - predicted[0];
-    for (int k = 0; k < d; ++k) innovation -= filter.delta_[k] * predicted[r + k];
+    for (int j = 0; j < d; ++j) innovation -= filter.delta_[j] * predicted[r + j];
     if (counted) {
       sums.ssq += innovation * innovation / gain;
       sums.sumlog += log_gain;
     }
     const double scaled = innovation / gain;
     for (int i = 0; i < rd_; ++i) a[i] = predicted[i] + gain_vec[i] * scaled;
-    for (int m = 0; m < k_; ++m) {
-      double* da = &state_[m * rd_];
-      double* da_pred = &predicted_state_[m * rd_];
-      filter.Transition(da, 1, da_pred, 1);
-      if (m < p) da_pred[m] += previous_level;
-      double dv = m == k_cov_ ? -regressor[t] : 0.0;
-      dv -= da_pred[0];
-      for (int k = 0; k < d; ++k) dv -= filter.delta_[k] * da_pred[r + k];
-      const bool covariance = m < k_cov_;
-      const double df = covariance ? gain_[m] : 0.0;
-      if (counted) ssq_[m] += innovation * (2.0 * dv - innovation * df / gain) / gain;
-      const double coefficient = (dv - innovation * df / gain) / gain;
-      for (int i = 0; i < rd_; ++i) {
-        const double dm = covariance ? gain_vec_[m * rd_ + i] : 0.0;
-        da[i] = da_pred[i] + dm * scaled + gain_vec[i] * coefficient;
+    // d a_pred = T da + dT a, in place: the ARMA rows read only later ARMA rows and the old
+    // first row; the level row reads the old lagged levels before they shift.
+    std::copy_n(da.begin(), k, first.begin());
+    for (int i = 0; i < r; ++i) {
+      const double phi = i < p ? filter.phi_[i] : 0.0;
+      double* row = &da[i * k];
+      const double* below = &da[(i + 1) * k];
+      if (i + 1 < r)
+        for (int m = 0; m < k; ++m) row[m] = phi * first[m] + below[m];
+      else
+        for (int m = 0; m < k; ++m) row[m] = phi * first[m];
+    }
+    if (d > 0) {
+      double* level = &da[r * k];
+      for (int m = 0; m < k; ++m) {
+        double value = first[m];
+        for (int j = 0; j < d; ++j) value += filter.delta_[j] * level[j * k + m];
+        dv[m] = value;  // the new level, written after the shift
       }
+      for (int j = d - 1; j >= 1; --j) std::copy_n(&level[(j - 1) * k], k, &level[j * k]);
+      std::copy_n(dv.begin(), k, level);
+    }
+    for (int m = 0; m < p; ++m) da[m * k + m] += previous_level;
+    // dv = dx - Z' d a_pred, then ssq's derivative and the update.
+    for (int m = 0; m < k; ++m) dv[m] = -da[m];
+    if (k > k_cov_) dv[k_cov_] -= regressor[t];
+    for (int j = 0; j < d; ++j)
+      for (int m = 0; m < k; ++m) dv[m] -= filter.delta_[j] * da[(r + j) * k + m];
+    innovation_squares += innovation * innovation;
+    for (int m = 0; m < k; ++m) {
+      innovation_dv[m] += innovation * dv[m];
+      dv[m] = (dv[m] - innovation * df_over_f[m]) * inverse_gain;  // da's coefficient on M
+    }
+    for (int i = 0; i < rd_; ++i) {
+      double* row = &da[i * k];
+      const double* dm_row = &dm[i * k];
+      for (int m = 0; m < k; ++m) row[m] += dm_row[m] * scaled + gain_vec[i] * dv[m];
     }
   }
   if (counted) {
     sums.nu += static_cast<int64_t>(x.size());
-    for (int m = 0; m < k_cov_; ++m) sumlog_[m] += static_cast<double>(x.size()) * gain_[m] / gain;
+    for (int m = 0; m < k; ++m) {
+      ssq_[m] += (2.0 * innovation_dv[m] - df_over_f[m] * innovation_squares) * inverse_gain;
+      sumlog_[m] += static_cast<double>(x.size()) * df_over_f[m];
+    }
   }
   filter.a_ = a;
   filter.a_pred_ = predicted;

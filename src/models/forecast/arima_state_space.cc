@@ -116,7 +116,8 @@ Result<std::vector<double>> StationaryCovariance(std::span<const double> phi,
   std::vector<double> cov(r * r);
   system.Solve([&](int i, int j) { return NoiseLoading(theta, i) * NoiseLoading(theta, j); },
                cov.data());
-  const bool finite = std::all_of(cov.begin(), cov.end(), [](double v) { return std::isfinite(v); });
+  const bool finite =
+      std::all_of(cov.begin(), cov.end(), [](double v) { return std::isfinite(v); });
   if (!finite || !(allow_explosive || cov[0] > 0.0))
     return InvalidArgument("ARMA stationary covariance is singular (AR root on the unit circle)");
   if (derivatives != nullptr) CovarianceDerivatives(system, phi, theta, r, cov, *derivatives);

@@ -79,8 +79,7 @@ double GradientObjective(const GradientCase& c, const std::vector<double>& y,
   ArimaKalmanFilter filter;
   ArimaLikelihoodGradient likelihood;
   gradient.assign(params.size(), 0.0);
-  return likelihood.Evaluate(filter, all.first(c.p), all.subspan(c.p, c.q), c.d, x, reg,
-                             gradient);
+  return likelihood.Evaluate(filter, all.first(c.p), all.subspan(c.p, c.q), c.d, x, reg, gradient);
 }
 
 class LikelihoodGradientTest : public ::testing::TestWithParam<GradientCase> {};
@@ -101,8 +100,7 @@ TEST_P(LikelihoodGradientTest, MatchesCentralDifferencesAndTheFilterValue) {
       return FilterObjective(c, y, moved);
     };
     const double numeric = (8 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12 * h);
-    EXPECT_NEAR(gradient[i], numeric, 2e-8 * std::max(1.0, std::abs(numeric)))
-        << "parameter " << i;
+    EXPECT_NEAR(gradient[i], numeric, 2e-8 * std::max(1.0, std::abs(numeric))) << "parameter " << i;
   }
 }
 
