@@ -149,6 +149,13 @@ inline void ArimaKalmanFilter::Transition(const double* in, std::ptrdiff_t in_st
 // step, starting from d Q0 (the differentiated Gardner system). Once the covariance and its
 // derivatives have converged only the state derivatives move, as the filter's steady loop.
 // The value has the same bits as ArimaKalmanFilter::Run on the same model and data.
+// The parameters ArimaKalmanFilter's transition T reads.
+struct StateTransition {
+  int p = 0, q = 0, r = 1, d = 0;
+  std::array<double, kMaxArmaOrder> phi{}, theta{};
+  std::array<double, kMaxDifferences> delta{};
+};
+
 class ArimaLikelihoodGradient {
  public:
   // `x` = y - beta * regressor; `regressor` is empty when beta is not a parameter, else as
@@ -161,19 +168,21 @@ class ArimaLikelihoodGradient {
  private:
   void Prepare(const ArimaKalmanFilter& filter, bool has_beta);
   void PredictCovarianceDerivatives(const ArimaKalmanFilter& filter);
-  void PredictStateDerivatives(const ArimaKalmanFilter& filter);
+  void PredictStateDerivatives(double previous_level);
   void UpdateCovarianceDerivatives(const ArimaKalmanFilter& filter);
   void UpdateStateDerivatives(const ArimaKalmanFilter& filter, double innovation, double regressor,
                               bool counted);
   void RunSteady(ArimaKalmanFilter& filter, std::span<const double> x,
                  std::span<const double> regressor, FilterSums& sums);
 
+  StateTransition model_;
   int k_cov_ = 0;  // parameters the covariance depends on (p + q)
   int k_ = 0;      // all parameters (p + q + beta)
   int rd_ = 0;
   bool steady_ = false;  // the covariance derivatives have converged too
   std::vector<double> q0_derivatives_;
-  // Per parameter, column-major rd x rd (covariances) or rd (states and M = P Z).
+  // Column-major rd x rd (covariances) or rd (states, M = P Z) with the parameter innermost:
+  // entry c of parameter m at c * k_cov_ + m (covariances) or c * k_ + m (the others).
   std::vector<double> cov_, predicted_cov_, state_, predicted_state_, gain_vec_, work_;
   std::vector<double> gain_;  // d F, F = Z' P Z
   std::vector<double> ssq_, sumlog_;
