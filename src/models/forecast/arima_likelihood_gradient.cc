@@ -168,9 +168,13 @@ void ArimaLikelihoodGradient::UpdateCovarianceDerivatives(const ArimaKalmanFilte
       const double* dm_j = &gain_vec_[j * k];
       const double* dp_pred = &predicted_cov_[(i + rd_ * j) * kc];
       double* upper = &cov_[(i + rd_ * j) * kc];
-      for (int m = 0; m < kc; ++m)
-        upper[m] = dp_pred[m] - (dm_i[m] * mj + mi * dm_j[m]) * inverse_f + mi * mj * df_f2[m];
-      std::copy_n(upper, kc, &cov_[(j + rd_ * i) * kc]);
+      double* lower = &cov_[(j + rd_ * i) * kc];
+      for (int m = 0; m < kc; ++m) {
+        const double value =
+            dp_pred[m] - (dm_i[m] * mj + mi * dm_j[m]) * inverse_f + mi * mj * df_f2[m];
+        upper[m] = value;
+        lower[m] = value;
+      }
     }
   }
 }

@@ -143,6 +143,7 @@ Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double
   param.epsilon = gradient_tolerance;
   param.epsilon_rel = gradient_tolerance;
   param.max_linesearch = 20;
+  param.m = 10;
   // Stop when an iteration no longer moves the objective (by default: at machine precision).
   param.past = 1;
   param.delta = value_tolerance;
