@@ -49,6 +49,33 @@ double ConditionalSumOfSquares(std::span<const double> w, std::span<const double
   return ssq / static_cast<double>(used);
 }
 
+void ConditionalSumOfSquaresBatch(std::span<const CssPoint> points, int n, int p, int q, int ncond,
+                                  std::span<double> mean_squares) {
+  // Each point's arithmetic is ConditionalSumOfSquares', operation for operation (the same
+  // bits); the points advance together so that their recursions overlap in the pipeline.
+  constexpr int kBatch = 8;
+  for (size_t first = 0; first < points.size(); first += kBatch) {
+    const int count = static_cast<int>(std::min<size_t>(kBatch, points.size() - first));
+    const CssPoint* batch = points.data() + first;
+    std::array<std::array<double, kRing>, kBatch> recent{};
+    std::array<double, kBatch> ssq{};
+    int64_t used = 0;
+    for (int t = ncond; t < n; ++t) {
+      const int lags = std::min(t - ncond, q);
+      for (int b = 0; b < count; ++b) {
+        const double* w = batch[b].w;
+        double e = w[t];
+        for (int j = 0; j < p; ++j) e -= batch[b].phi[j] * w[t - j - 1];
+        for (int j = lags; j-- > 0;) e -= batch[b].theta[j] * recent[b][Slot(t - j - 1)];
+        recent[b][Slot(t)] = e;
+        ssq[b] += e * e;
+      }
+      ++used;
+    }
+    for (int b = 0; b < count; ++b) mean_squares[first + b] = ssq[b] / static_cast<double>(used);
+  }
+}
+
 // The gradient by reverse accumulation (the adjoint of the recursion): with e_s = 0 before
 // ncond, e_t depends on e_{t-j} through -theta_j, so the sensitivities
 //   mu_t = e_t - sum_j theta_j mu_{t+j}        (mu_t = 0.5 dS / de_t, S = sum_t e_t^2)

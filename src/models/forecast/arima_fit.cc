@@ -29,6 +29,7 @@ struct Problem {
   std::vector<double> regressor;  // intercept or drift column; empty without regression
   ArimaKalmanFilter filter;
   ArimaLikelihoodGradient likelihood;
+  std::vector<std::vector<double>> batch_series;  // differenced series of a CSS batch
 };
 
 double RegressorAt(RegressionKind kind, size_t t) {
@@ -101,6 +102,31 @@ double CssObjective(Problem& problem, std::span<const double> params) {
   return 0.5 * std::log(ConditionalSumOfSquares(problem.x, params.first(problem.p),
                                                 params.subspan(problem.p, problem.q),
                                                 problem.d + problem.p));
+}
+
+// CssObjective at `count` points (stored one after another) as one batch; the differenced
+// series is rebuilt only where the regression coefficient changes from the point before.
+void CssObjectives(Problem& problem, std::span<const double> points, int count,
+                   std::span<double> values) {
+  const size_t k = static_cast<size_t>(problem.k);
+  if (problem.batch_series.size() < static_cast<size_t>(count)) problem.batch_series.resize(count);
+  std::vector<CssPoint> batch(count);
+  int built = -1;
+  for (int i = 0; i < count; ++i) {
+    std::span<const double> params = points.subspan(i * k, k);
+    const bool same_series = built >= 0 && (problem.regression == RegressionKind::kNone ||
+                                            params[k - 1] == points[built * k + k - 1]);
+    if (!same_series) {
+      RemoveRegression(problem, params);
+      DifferenceInPlace(problem.x, problem.d);
+      problem.batch_series[i] = problem.x;
+      built = i;
+    }
+    batch[i] = {problem.batch_series[built].data(), params.data(), params.data() + problem.p};
+  }
+  ConditionalSumOfSquaresBatch(batch, static_cast<int>(problem.y.size()), problem.p, problem.q,
+                               problem.d + problem.p, values.first(count));
+  for (int i = 0; i < count; ++i) values[i] = 0.5 * std::log(values[i]);
 }
 
 // The same with its exact gradient (an empty `gradient` asks for the value only).
@@ -388,8 +414,9 @@ Result<FitOutcome> EstimateArima(std::span<const double> y, const ArimaOptions& 
     // does not converge.
     constexpr int kOptimMaxIterations = 100;
     const double optim_reltol = std::sqrt(std::numeric_limits<double>::epsilon());
-    const Objective css = [&problem](std::span<const double> params) {
-      return CssObjective(problem, params);
+    const BatchObjective css = [&problem](std::span<const double> points, int count,
+                                          std::span<double> values) {
+      CssObjectives(problem, points, count, values);
     };
     const Minimum minimum =
         MinimizeLikeOptimBfgs(css, problem.start, problem.scale, kOptimMaxIterations, optim_reltol);

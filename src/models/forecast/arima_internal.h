@@ -197,6 +197,17 @@ void DifferenceInPlace(std::span<double> x, int d);
 double ConditionalSumOfSquares(std::span<const double> w, std::span<const double> phi,
                                std::span<const double> theta, int ncond,
                                std::span<double> residuals = {});
+// One point of a batch: its differenced series and coefficients (p and q of the batch).
+struct CssPoint {
+  const double* w;
+  const double* phi;
+  const double* theta;
+};
+// ConditionalSumOfSquares for several points at once (series of length n), each with the
+// same bits as alone; the independent recursions run interleaved, which is several times
+// faster than one after the other (each is bound by the latency of its own recursion).
+void ConditionalSumOfSquaresBatch(std::span<const CssPoint> points, int n, int p, int q, int ncond,
+                                  std::span<double> mean_squares);
 // The CSS objective 0.5 log(mean squared conditional residual) and its exact gradient with
 // respect to (phi, theta, beta), where w = diff^d(y - beta * regressor) and the regressor
 // (intercept or drift) differences to a column of ones, so dw_t / dbeta = -1 for t >= d
@@ -231,9 +242,18 @@ Minimum MinimizeLbfgs(const GradientObjective& objective, std::span<const double
                       double value_tolerance = 1e-15, bool stop_at_noise_floor = false);
 // ---- arima_variable_metric.cc: R's optim(method = "BFGS") ----
 
+// Values of the objective at `count` points stored one after another in `points` (each as
+// long as the parameter vector), written to `values`.
+using BatchObjective =
+    std::function<void(std::span<const double> points, int count, std::span<double> values)>;
 // Nash's variable metric method as R's optim runs it (maxit, reltol), with optim's numerical
-// gradient (central differences, step 1e-3 in units of `scale`). `value` is NaN when a
-// difference was not finite (optim's error); `converged` is optim's convergence == 0.
+// gradient (central differences, step 1e-3 in units of `scale`; its 2k points are evaluated
+// as one batch). `value` is NaN when a difference was not finite (optim's error);
+// `converged` is optim's convergence == 0.
+Minimum MinimizeLikeOptimBfgs(const BatchObjective& objective, std::span<const double> start,
+                              std::span<const double> scale, int max_iterations,
+                              double relative_tolerance);
+// The same for an objective of one point at a time.
 Minimum MinimizeLikeOptimBfgs(const Objective& objective, std::span<const double> start,
                               std::span<const double> scale, int max_iterations,
                               double relative_tolerance);

@@ -8,6 +8,7 @@
 // a property of the path, so the start has to take R's steps: the same update, the same
 // acceptable-point backtracking and the same stopping and restart rules.
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -24,33 +25,42 @@ constexpr double kOptimGradientStep = 1e-3;
 // The objective in scaled coordinates u = theta / scale, and optim's numerical gradient.
 class ScaledProblem {
  public:
-  ScaledProblem(const Objective& objective, std::span<const double> scale)
-      : objective_(objective), scale_(scale.begin(), scale.end()), theta_(scale.size()) {}
+  ScaledProblem(const BatchObjective& objective, std::span<const double> scale)
+      : objective_(objective),
+        scale_(scale.begin(), scale.end()),
+        points_(2 * scale.size() * scale.size()),
+        values_(std::max<size_t>(1, 2 * scale.size())) {}
 
   double Value(const Eigen::VectorXd& u) {
-    for (size_t i = 0; i < scale_.size(); ++i) theta_[i] = u[i] * scale_[i];
-    return objective_(theta_);
+    for (size_t i = 0; i < scale_.size(); ++i) points_[i] = u[i] * scale_[i];
+    objective_(std::span<const double>(points_).first(scale_.size()), 1, values_);
+    return values_[0];
   }
 
-  // False when a difference is not finite (optim stops with an error there).
-  bool Gradient(Eigen::VectorXd& u, Eigen::VectorXd& gradient) {
-    for (Eigen::Index i = 0; i < u.size(); ++i) {
-      const double center = u[i];
-      u[i] = center + kOptimGradientStep;
-      const double up = Value(u);
-      u[i] = center - kOptimGradientStep;
-      const double down = Value(u);
-      u[i] = center;
-      gradient[i] = (up - down) / (2 * kOptimGradientStep);
+  // f(u + h e_i) and f(u - h e_i) for every i as one batch. False when a difference is not
+  // finite (optim stops with an error there).
+  bool Gradient(const Eigen::VectorXd& u, Eigen::VectorXd& gradient) {
+    const size_t k = scale_.size();
+    for (size_t i = 0; i < k; ++i) {
+      double* up = &points_[2 * i * k];
+      double* down = up + k;
+      for (size_t j = 0; j < k; ++j) up[j] = down[j] = u[j] * scale_[j];
+      up[i] = (u[i] + kOptimGradientStep) * scale_[i];
+      down[i] = (u[i] - kOptimGradientStep) * scale_[i];
+    }
+    objective_(points_, static_cast<int>(2 * k), values_);
+    for (size_t i = 0; i < k; ++i) {
+      gradient[i] = (values_[2 * i] - values_[2 * i + 1]) / (2 * kOptimGradientStep);
       if (!std::isfinite(gradient[i])) return false;
     }
     return true;
   }
 
  private:
-  const Objective& objective_;
+  const BatchObjective& objective_;
   std::vector<double> scale_;
-  std::vector<double> theta_;
+  std::vector<double> points_;
+  std::vector<double> values_;
 };
 
 // The search state of Algorithm 21: the inverse-Hessian approximation `metric` is reset to
@@ -123,7 +133,7 @@ void UpdateMetric(VariableMetric& s, const Eigen::VectorXd& t, const Eigen::Vect
 
 }  // namespace
 
-Minimum MinimizeLikeOptimBfgs(const Objective& objective, std::span<const double> start,
+Minimum MinimizeLikeOptimBfgs(const BatchObjective& objective, std::span<const double> start,
                               std::span<const double> scale, int max_iterations,
                               double relative_tolerance) {
   ScaledProblem problem(objective, scale);
@@ -187,6 +197,17 @@ Minimum MinimizeLikeOptimBfgs(const Objective& objective, std::span<const double
   out.iterations = s.iterations;
   out.converged = !failed && s.iterations < max_iterations;
   return out;
+}
+
+Minimum MinimizeLikeOptimBfgs(const Objective& objective, std::span<const double> start,
+                              std::span<const double> scale, int max_iterations,
+                              double relative_tolerance) {
+  const size_t k = start.size();
+  const BatchObjective batch = [&objective, k](std::span<const double> points, int count,
+                                               std::span<double> values) {
+    for (int i = 0; i < count; ++i) values[i] = objective(points.subspan(i * k, k));
+  };
+  return MinimizeLikeOptimBfgs(batch, start, scale, max_iterations, relative_tolerance);
 }
 
 }  // namespace vigil::arima_internal
