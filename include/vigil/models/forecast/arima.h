@@ -22,13 +22,15 @@
 // Methods: "ml" (exact likelihood from CSS-free starting values), "css-ml" (R's default:
 // conditional-sum-of-squares fit first, its estimate starts the exact ML), "css" (CSS only;
 // sigma2 = mean squared conditional residual; aic/aicc/bic are NaN, as R reports NA).
-// Optimisation: L-BFGS (LBFGSpp, central-difference gradients) on R's transformed space (Jones
-// 1980: AR parts through the partial autocorrelations tanh-mapped into (-1, 1), so every iterate is
-// stationary); the MA part is made invertible after the fit by reflecting roots inside the unit
-// circle (R's maInvert). Standard errors: the inverse Hessian of -loglik at the estimate, mapped
-// back through the transformation's Jacobian (delta method), as R does. Names follow R: ar1..arp,
-// ma1..maq, then intercept (d == 0) or drift (d == 1). Thread-safety: a fitted model is a value;
-// const methods may be called concurrently.
+// Optimisation: L-BFGS (LBFGSpp) with the exact gradients of the likelihood (the Kalman filter
+// differentiated) and of the CSS, on R's transformed space (Jones 1980: AR parts through the
+// partial autocorrelations tanh-mapped into (-1, 1), so every iterate is stationary); the MA
+// part is made invertible after the fit by reflecting roots inside the unit circle (R's
+// maInvert). The CSS start of css-ml follows R's own path (optim's BFGS with its numerical
+// gradient, maxit 100), since it decides which local optimum the exact ML reaches. Standard errors:
+// the inverse Hessian of -loglik at the estimate, mapped back through the transformation's Jacobian
+// (delta method), as R does. Names follow R: ar1..arp, ma1..maq, then intercept (d == 0) or drift
+// (d == 1). Thread-safety: a fitted model is a value; const methods may be called concurrently.
 #pragma once
 
 #include <cstdint>
@@ -61,7 +63,8 @@ struct ArimaOptions {
   // Adds `intercept` when d == 0 and `drift` when d == 1 (R: include.mean / forecast's
   // include.drift); ignored when d >= 2.
   bool include_constant = true;
-  int max_iterations = 1000;  // L-BFGS iterations per optimisation, >= 1
+  // L-BFGS iterations per optimisation, >= 1 (the CSS start of css-ml keeps R's maxit 100).
+  int max_iterations = 1000;
   // L-BFGS stops when the gradient norm of -loglik / n.used (in parscale units) is below
   // this, > 0 (it also stops when an iteration lowers -loglik / n by less than 1e-12
   // relative). 1e-8 reaches R's optimum pushed to reltol 1e-14 (the fixture's "tight"
@@ -77,8 +80,9 @@ struct ArimaFit {
   ArimaMethod method = ArimaMethod::kCssMl;
   std::vector<std::string> names;  // "ar1".., "ma1".., "intercept" | "drift"
   std::vector<double> coefficients;
-  // Row-major names.size() x names.size(): A' (n.used H)^-1 A with H the central-difference
-  // Hessian in the optimiser's space and A the transformation's Jacobian (R's var.coef).
+  // Row-major names.size() x names.size(): A' (n.used H)^-1 A with H the Hessian in the
+  // optimiser's space (central differences of the exact gradient) and A the transformation's
+  // Jacobian (R's var.coef).
   // Empty when H is singular or for FromCoefficients (standard_errors are then NaN).
   std::vector<double> covariance;
   std::vector<double> standard_errors;
