@@ -91,7 +91,7 @@ void ArimaLikelihoodGradient::PredictCovarianceDerivatives(const ArimaKalmanFilt
   const size_t cells = static_cast<size_t>(rd_) * rd_;
   if (filter.at_prior_) {
     for (int m = 0; m < kc; ++m) {
-      const double* dq0 = &q0_derivatives_[static_cast<size_t>(m) * r * r];
+      const double* dq0 = q0_derivatives_.data() + static_cast<size_t>(m) * r * r;
       for (int j = 0; j < r; ++j)
         for (int i = 0; i < r; ++i) predicted_cov_[(i + rd_ * j) * kc + m] = dq0[i * r + j];
     }
@@ -102,9 +102,9 @@ void ArimaLikelihoodGradient::PredictCovarianceDerivatives(const ArimaKalmanFilt
   const bool check = filter.steady_;  // until then nothing needs the previous d P_pred
   double* next = check ? work_.data() + cells * kc : predicted_cov_.data();
   for (int j = 0; j < rd_; ++j)
-    TransitionStack(model_, &cov_[rd_ * j * kc], kc, &product[rd_ * j * kc], kc, kc);
+    TransitionStack(model_, cov_.data() + rd_ * j * kc, kc, product + rd_ * j * kc, kc, kc);
   for (int i = 0; i < rd_; ++i)
-    TransitionStack(model_, &product[i * kc], rd_ * kc, &next[i * kc], rd_ * kc, kc);
+    TransitionStack(model_, product + i * kc, rd_ * kc, next + i * kc, rd_ * kc, kc);
   // dT P T' + T P dT' = e_m u' + u e_m' for phi_m, u = T P e_0.
   std::array<double, kMaxStates> u{};
   filter.Transition(filter.filtered_cov_.data(), 1, u.data(), 1);
@@ -148,11 +148,11 @@ void ArimaLikelihoodGradient::UpdateCovarianceDerivatives(const ArimaKalmanFilte
   const double inverse_f = 1.0 / filter.gain_;
   const double* gain_vec = filter.gain_vec_.data();
   for (int i = 0; i < rd_; ++i) {
-    double* dm = &gain_vec_[i * k];
-    const double* column0 = &predicted_cov_[i * kc];
+    double* dm = gain_vec_.data() + i * k;
+    const double* column0 = predicted_cov_.data() + i * kc;
     for (int m = 0; m < kc; ++m) dm[m] = column0[m];
     for (int j = 0; j < d; ++j) {
-      const double* lagged = &predicted_cov_[(i + rd_ * (r + j)) * kc];
+      const double* lagged = predicted_cov_.data() + ((i + rd_ * (r + j)) * kc);
       for (int m = 0; m < kc; ++m) dm[m] += model_.delta[j] * lagged[m];
     }
   }
@@ -164,11 +164,11 @@ void ArimaLikelihoodGradient::UpdateCovarianceDerivatives(const ArimaKalmanFilte
   for (int j = 0; j < rd_; ++j) {
     for (int i = 0; i <= j; ++i) {
       const double mi = gain_vec[i], mj = gain_vec[j];
-      const double* dm_i = &gain_vec_[i * k];
-      const double* dm_j = &gain_vec_[j * k];
-      const double* dp_pred = &predicted_cov_[(i + rd_ * j) * kc];
-      double* upper = &cov_[(i + rd_ * j) * kc];
-      double* lower = &cov_[(j + rd_ * i) * kc];
+      const double* dm_i = gain_vec_.data() + i * k;
+      const double* dm_j = gain_vec_.data() + j * k;
+      const double* dp_pred = predicted_cov_.data() + (i + rd_ * j) * kc;
+      double* upper = cov_.data() + (i + rd_ * j) * kc;
+      double* lower = cov_.data() + (j + rd_ * i) * kc;
       for (int m = 0; m < kc; ++m) {
         const double value =
             dp_pred[m] - (dm_i[m] * mj + mi * dm_j[m]) * inverse_f + mi * mj * df_f2[m];
@@ -199,9 +199,9 @@ void ArimaLikelihoodGradient::UpdateStateDerivatives(const ArimaKalmanFilter& fi
     dv[m] = (dv[m] - innovation * df_f) * inverse_f;  // da's coefficient on M
   }
   for (int i = 0; i < rd_; ++i) {
-    const double* da_pred = &predicted_state_[i * k];
-    const double* dm = &gain_vec_[i * k];
-    double* da = &state_[i * k];
+    const double* da_pred = predicted_state_.data() + i * k;
+    const double* dm = gain_vec_.data() + i * k;
+    double* da = state_.data() + i * k;
     const double mi = filter.gain_vec_[i];
     for (int m = 0; m < k; ++m) da[m] = da_pred[m] + dm[m] * scaled + mi * dv[m];
   }
@@ -243,9 +243,9 @@ void ArimaLikelihoodGradient::RunSteady(ArimaKalmanFilter& filter, std::span<con
       dv[m] = (dv[m] - innovation * df_f[m]) * inverse_gain;  // da's coefficient on M
     }
     for (int i = 0; i < rd_; ++i) {
-      const double* da_pred = &predicted_state_[i * k];
-      const double* dm = &gain_vec_[i * k];
-      double* da = &state_[i * k];
+      const double* da_pred = predicted_state_.data() + i * k;
+      const double* dm = gain_vec_.data() + i * k;
+      double* da = state_.data() + i * k;
       for (int m = 0; m < k; ++m) da[m] = da_pred[m] + dm[m] * scaled + gain_vec[i] * dv[m];
     }
   }
