@@ -54,8 +54,11 @@ void ConditionalSumOfSquaresBatch(std::span<const CssPoint> points, int n, int p
   // Each point's arithmetic is ConditionalSumOfSquares', operation for operation (the same
   // bits); the points advance together so that their recursions overlap in the pipeline.
   constexpr int kBatch = 8;
-  for (size_t first = 0; first < points.size(); first += kBatch) {
-    const int count = static_cast<int>(std::min<size_t>(kBatch, points.size() - first));
+  // Equal batches (10 points as 5 + 5, not 8 + 2): a short batch is latency-bound.
+  const size_t batches = (points.size() + kBatch - 1) / kBatch;
+  const size_t size = batches == 0 ? 0 : (points.size() + batches - 1) / batches;
+  for (size_t first = 0; first < points.size(); first += size) {
+    const int count = static_cast<int>(std::min(size, points.size() - first));
     const CssPoint* batch = points.data() + first;
     std::array<std::array<double, kRing>, kBatch> recent{};
     std::array<double, kBatch> ssq{};

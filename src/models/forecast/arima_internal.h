@@ -103,13 +103,22 @@ class ArimaKalmanFilter {
   using Vec = std::array<double, kMaxStates>;
   using Mat = std::array<double, kMaxStates * kMaxStates>;  // column-major, leading dim rd_
 
-  // out = T in, for vectors stored with the given strides.
+  // out = T in, for vectors stored with the given strides. kR > 0 and kD >= 0 fix r_ and d_
+  // at compile time (the same arithmetic; the loops unroll).
+  template <int kR = 0, int kD = -1>
   [[gnu::always_inline]] inline void Transition(const double* in, std::ptrdiff_t in_stride,
                                                 double* out, std::ptrdiff_t out_stride) const;
-  void PredictCovariance();  // predicted = T filtered T' + R R'
-  bool PredictedCovarianceConverged() const;
+  // predicted = T filtered T' + R R', and whether it changed by less than kSteadyTolerance;
+  // small state spaces run an instance with r_ and d_ fixed.
+  bool PredictCovariance();
+  template <int kR, int kD>
+  bool PredictCovarianceFixed();
   void UpdateGain();  // M = predicted Z and gain = Z' M
+  template <int kR, int kD>
+  void UpdateGainFixed();
   double Step(double x, FilterSums& sums);
+  template <int kR, int kD>
+  double StepFixed(double x, FilterSums& sums);
   // The rest of Run once steady_: the same arithmetic without the covariance recursion.
   void RunSteady(std::span<const double> x, std::span<double> standardized, FilterSums& sums);
 
@@ -125,20 +134,23 @@ class ArimaKalmanFilter {
 };
 
 // The filter's innermost operation, forced inline (also used by ArimaLikelihoodGradient).
+template <int kR, int kD>
 inline void ArimaKalmanFilter::Transition(const double* in, std::ptrdiff_t in_stride, double* out,
                                           std::ptrdiff_t out_stride) const {
+  const int r = kR > 0 ? kR : r_;
+  const int d = kD >= 0 ? kD : d_;
   const double first = in[0];
-  for (int i = 0; i < r_; ++i) {
+  for (int i = 0; i < r; ++i) {
     double value = i < p_ ? phi_[i] * first : 0.0;
-    if (i + 1 < r_) value += in[(i + 1) * in_stride];
+    if (i + 1 < r) value += in[(i + 1) * in_stride];
     out[i * out_stride] = value;
   }
-  if (d_ == 0) return;
+  if (d == 0) return;
   double level = first;
-  for (int k = 0; k < d_; ++k) level += delta_[k] * in[(r_ + k) * in_stride];
+  for (int k = 0; k < d; ++k) level += delta_[k] * in[(r + k) * in_stride];
   // Shift the lagged levels before writing the new one (out may not alias in).
-  for (int k = d_ - 1; k >= 1; --k) out[(r_ + k) * out_stride] = in[(r_ + k - 1) * in_stride];
-  out[r_ * out_stride] = level;
+  for (int k = d - 1; k >= 1; --k) out[(r + k) * out_stride] = in[(r + k - 1) * in_stride];
+  out[r * out_stride] = level;
 }
 
 // ---- arima_likelihood_gradient.cc: the exact likelihood's gradient ----
@@ -167,11 +179,23 @@ class ArimaLikelihoodGradient {
 
  private:
   void Prepare(const ArimaKalmanFilter& filter, bool has_beta);
+  // Runs the filter and the derivative recursions over the data: Filter<kKc, kK> with the
+  // covariance and total parameter counts fixed at compile time (0: the runtime k_cov_, k_).
+  void FilterWithFixedWidth(ArimaKalmanFilter& filter, std::span<const double> x,
+                            std::span<const double> regressor, FilterSums& sums);
+  template <int kKc, int kK>
+  void Filter(ArimaKalmanFilter& filter, std::span<const double> x,
+              std::span<const double> regressor, FilterSums& sums);
+  template <int kKc, int kK>
   void PredictCovarianceDerivatives(const ArimaKalmanFilter& filter);
+  template <int kKc, int kK>
   void PredictStateDerivatives(double previous_level);
+  template <int kKc, int kK>
   void UpdateCovarianceDerivatives(const ArimaKalmanFilter& filter);
+  template <int kKc, int kK>
   void UpdateStateDerivatives(const ArimaKalmanFilter& filter, double innovation, double regressor,
                               bool counted);
+  template <int kKc, int kK>
   void RunSteady(ArimaKalmanFilter& filter, std::span<const double> x,
                  std::span<const double> regressor, FilterSums& sums);
 

@@ -12,11 +12,51 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "arima_internal.h"
 
 namespace vigil::arima_internal {
 namespace {
+
+// Calls body(r, d) with r and d as std::integral_constant for the state spaces small fits use
+// (r = max(p, q + 1) <= 5, d <= 2, r + d <= 5), else with (0, -1): the runtime dimensions.
+// The fixed instances run the same arithmetic with unrolled loops.
+template <typename Body>
+decltype(auto) WithFixedDimensions(int r, int d, Body&& body) {
+  using std::integral_constant;
+  using Zero = integral_constant<int, 0>;
+  using One = integral_constant<int, 1>;
+  using Two = integral_constant<int, 2>;
+  switch (d * 8 + r) {
+    case 1:
+      return body(One{}, Zero{});
+    case 2:
+      return body(Two{}, Zero{});
+    case 3:
+      return body(integral_constant<int, 3>{}, Zero{});
+    case 4:
+      return body(integral_constant<int, 4>{}, Zero{});
+    case 5:
+      return body(integral_constant<int, 5>{}, Zero{});
+    case 8 + 1:
+      return body(One{}, One{});
+    case 8 + 2:
+      return body(Two{}, One{});
+    case 8 + 3:
+      return body(integral_constant<int, 3>{}, One{});
+    case 8 + 4:
+      return body(integral_constant<int, 4>{}, One{});
+    case 16 + 1:
+      return body(One{}, Two{});
+    case 16 + 2:
+      return body(Two{}, Two{});
+    case 16 + 3:
+      return body(integral_constant<int, 3>{}, Two{});
+    default:
+      return body(Zero{}, integral_constant<int, -1>{});
+  }
+}
 
 // psi_i: the loading of e_t on ARMA state i (1, theta_1, ..., 0).
 double NoiseLoading(std::span<const double> theta, int i) {
@@ -150,66 +190,86 @@ Status ArimaKalmanFilter::Reset(std::span<const double> phi, std::span<const dou
   return Status::Ok();
 }
 
-void ArimaKalmanFilter::PredictCovariance() {
+template <int kR, int kD>
+bool ArimaKalmanFilter::PredictCovarianceFixed() {
+  const int r = kR > 0 ? kR : r_, rd = r + (kD >= 0 ? kD : d_);
   // work = (T P)': column c of T P written as row c of work; then P_pred = T (T P)'.
-  for (int c = 0; c < rd_; ++c) Transition(&filtered_cov_[c * rd_], 1, &work_[c], rd_);
-  for (int j = 0; j < rd_; ++j) Transition(&work_[j * rd_], 1, &predicted_cov_[j * rd_], 1);
+  for (int c = 0; c < rd; ++c) Transition<kR, kD>(&filtered_cov_[c * rd], 1, &work_[c], rd);
+  for (int j = 0; j < rd; ++j) Transition<kR, kD>(&work_[j * rd], 1, &predicted_cov_[j * rd], 1);
   const int loaded = q_ + 1;
   for (int j = 0; j < loaded; ++j) {
     const double psi_j = j == 0 ? 1.0 : theta_[j - 1];
     for (int i = 0; i < loaded; ++i)
-      predicted_cov_[i + rd_ * j] += (i == 0 ? 1.0 : theta_[i - 1]) * psi_j;
+      predicted_cov_[i + rd * j] += (i == 0 ? 1.0 : theta_[i - 1]) * psi_j;
   }
-}
-
-bool ArimaKalmanFilter::PredictedCovarianceConverged() const {
+  if (!steady_enabled_) return false;
   double change = 0.0, scale = 0.0;
-  const int size = rd_ * rd_;
-  for (int i = 0; i < size; ++i) {
+  for (int i = 0; i < rd * rd; ++i) {
     change = std::max(change, std::abs(predicted_cov_[i] - previous_predicted_[i]));
     scale = std::max(scale, std::abs(predicted_cov_[i]));
   }
   return change <= kSteadyTolerance * scale;
 }
 
-void ArimaKalmanFilter::UpdateGain() {
-  for (int i = 0; i < rd_; ++i) {
+bool ArimaKalmanFilter::PredictCovariance() {
+  return WithFixedDimensions(r_, d_, [this](auto r, auto d) {
+    return PredictCovarianceFixed<decltype(r)::value, decltype(d)::value>();
+  });
+}
+
+template <int kR, int kD>
+void ArimaKalmanFilter::UpdateGainFixed() {
+  const int r = kR > 0 ? kR : r_, d = kD >= 0 ? kD : d_, rd = r + d;
+  for (int i = 0; i < rd; ++i) {
     double m = predicted_cov_[i];
-    for (int k = 0; k < d_; ++k) m += delta_[k] * predicted_cov_[i + rd_ * (r_ + k)];
+    for (int k = 0; k < d; ++k) m += delta_[k] * predicted_cov_[i + rd * (r + k)];
     gain_vec_[i] = m;
   }
   gain_ = gain_vec_[0];
-  for (int k = 0; k < d_; ++k) gain_ += delta_[k] * gain_vec_[r_ + k];
+  for (int k = 0; k < d; ++k) gain_ += delta_[k] * gain_vec_[r + k];
 }
 
-double ArimaKalmanFilter::Step(double x, FilterSums& sums) {
-  Transition(a_.data(), 1, a_pred_.data(), 1);
+void ArimaKalmanFilter::UpdateGain() {
+  WithFixedDimensions(r_, d_, [this](auto r, auto d) {
+    UpdateGainFixed<decltype(r)::value, decltype(d)::value>();
+  });
+}
+
+template <int kR, int kD>
+double ArimaKalmanFilter::StepFixed(double x, FilterSums& sums) {
+  const int r = kR > 0 ? kR : r_, d = kD >= 0 ? kD : d_, rd = r + d;
+  Transition<kR, kD>(a_.data(), 1, a_pred_.data(), 1);
   if (!steady_) {
     if (!at_prior_) {
       if (steady_enabled_)
-        std::copy_n(predicted_cov_.begin(), rd_ * rd_, previous_predicted_.begin());
-      PredictCovariance();
-      steady_ = steady_enabled_ && PredictedCovarianceConverged();
+        std::copy_n(predicted_cov_.begin(), rd * rd, previous_predicted_.begin());
+      steady_ = PredictCovarianceFixed<kR, kD>();
     }
     at_prior_ = false;
-    UpdateGain();
+    UpdateGainFixed<kR, kD>();
   }
   double innovation = x - a_pred_[0];
-  for (int k = 0; k < d_; ++k) innovation -= delta_[k] * a_pred_[r_ + k];
+  for (int k = 0; k < d; ++k) innovation -= delta_[k] * a_pred_[r + k];
   if (gain_ < kDiffuseGainThreshold) {
     ++sums.nu;
     sums.ssq += innovation * innovation / gain_;
     sums.sumlog += std::log(gain_);
   }
   const double scaled = innovation / gain_;
-  for (int i = 0; i < rd_; ++i) a_[i] = a_pred_[i] + gain_vec_[i] * scaled;
+  for (int i = 0; i < rd; ++i) a_[i] = a_pred_[i] + gain_vec_[i] * scaled;
   if (!steady_) {
-    for (int j = 0; j < rd_; ++j)
-      for (int i = 0; i < rd_; ++i)
-        filtered_cov_[i + rd_ * j] =
-            predicted_cov_[i + rd_ * j] - gain_vec_[i] * gain_vec_[j] / gain_;
+    for (int j = 0; j < rd; ++j)
+      for (int i = 0; i < rd; ++i)
+        filtered_cov_[i + rd * j] =
+            predicted_cov_[i + rd * j] - gain_vec_[i] * gain_vec_[j] / gain_;
   }
   return innovation / std::sqrt(gain_);
+}
+
+double ArimaKalmanFilter::Step(double x, FilterSums& sums) {
+  return WithFixedDimensions(r_, d_, [this, x, &sums](auto r, auto d) {
+    return StepFixed<decltype(r)::value, decltype(d)::value>(x, sums);
+  });
 }
 
 FilterSums ArimaKalmanFilter::Run(std::span<const double> x, std::span<double> standardized) {
