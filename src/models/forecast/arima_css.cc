@@ -4,6 +4,8 @@
 // with the residuals before ncond taken as zero; the criterion is mean(e_t^2).
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "arima_internal.h"
@@ -49,33 +51,122 @@ double ConditionalSumOfSquares(std::span<const double> w, std::span<const double
   return ssq / static_cast<double>(used);
 }
 
+namespace {
+
+// ConditionalSumOfSquares for the points of one batch, stepped together: the independent
+// recursions overlap in the pipeline. Each point's arithmetic is ConditionalSumOfSquares',
+// operation for operation (the same bits).
+void CssInterleaved(const CssPoint* batch, int count, int n, int p, int q, int ncond,
+                    double* mean_squares) {
+  constexpr int kBatch = 8;
+  std::array<std::array<double, kRing>, kBatch> recent{};
+  std::array<double, kBatch> ssq{};
+  for (int t = ncond; t < n; ++t) {
+    const int lags = std::min(t - ncond, q);
+    for (int b = 0; b < count; ++b) {
+      const double* w = batch[b].w;
+      double e = w[t];
+      for (int j = 0; j < p; ++j) e -= batch[b].phi[j] * w[t - j - 1];
+      for (int j = lags; j-- > 0;) e -= batch[b].theta[j] * recent[b][Slot(t - j - 1)];
+      recent[b][Slot(t)] = e;
+      ssq[b] += e * e;
+    }
+  }
+  for (int b = 0; b < count; ++b) mean_squares[b] = ssq[b] / static_cast<double>(n - ncond);
+}
+
+// The same with p, q and the number of points fixed at compile time, for the low orders most
+// fits use: the loops unroll and each point's last q residuals stay in registers, so a step
+// no longer waits for its previous residual to travel through memory.
+template <int kP, int kQ, int kLanes>
+void CssInterleavedFixed(const CssPoint* batch, int n, int ncond, double* mean_squares) {
+  std::array<std::array<double, kQ + 1>, kLanes> last{};  // last[b][j] = e_{t-1-j}
+  std::array<double, kLanes> ssq{};
+  for (int t = ncond; t < n; ++t) {
+    const int lags = std::min(t - ncond, kQ);
+    for (int b = 0; b < kLanes; ++b) {
+      const double* w = batch[b].w;
+      double e = w[t];
+      for (int j = 0; j < kP; ++j) e -= batch[b].phi[j] * w[t - j - 1];
+      for (int j = kQ; j-- > 0;)
+        if (j < lags) e -= batch[b].theta[j] * last[b][j];
+      for (int j = kQ; j-- > 1;) last[b][j] = last[b][j - 1];
+      last[b][0] = e;
+      ssq[b] += e * e;
+    }
+  }
+  for (int b = 0; b < kLanes; ++b) mean_squares[b] = ssq[b] / static_cast<double>(n - ncond);
+}
+
+// Calls body(p, q) with p <= 3 and q <= 2 as std::integral_constant; false for other orders.
+template <typename Body>
+bool WithFixedOrder(int p, int q, Body&& body) {
+  using std::integral_constant;
+  if (p < 0 || p > 3 || q < 0 || q > 2) return false;
+  auto with_q = [&](auto fixed_p) {
+    switch (q) {
+      case 0:
+        body(fixed_p, integral_constant<int, 0>{});
+        break;
+      case 1:
+        body(fixed_p, integral_constant<int, 1>{});
+        break;
+      default:
+        body(fixed_p, integral_constant<int, 2>{});
+        break;
+    }
+  };
+  switch (p) {
+    case 0:
+      with_q(integral_constant<int, 0>{});
+      break;
+    case 1:
+      with_q(integral_constant<int, 1>{});
+      break;
+    case 2:
+      with_q(integral_constant<int, 2>{});
+      break;
+    default:
+      with_q(integral_constant<int, 3>{});
+      break;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ConditionalSumOfSquaresBatch(std::span<const CssPoint> points, int n, int p, int q, int ncond,
                                   std::span<double> mean_squares) {
-  // Each point's arithmetic is ConditionalSumOfSquares', operation for operation (the same
-  // bits); the points advance together so that their recursions overlap in the pipeline.
-  constexpr int kBatch = 8;
-  // Equal batches (10 points as 5 + 5, not 8 + 2): a short batch is latency-bound.
+  if (ncond >= n) {  // no residual enters: 0 / 0, as ConditionalSumOfSquares
+    std::fill(mean_squares.begin(), mean_squares.end(), std::numeric_limits<double>::quiet_NaN());
+    return;
+  }
+  // Lanes of four points (a batch of 8 lanes would spill the registers), one lane for a single
+  // point; a group of two or three is padded with copies of its last point.
+  const bool fixed = WithFixedOrder(p, q, [&](auto fixed_p, auto fixed_q) {
+    constexpr int kP = decltype(fixed_p)::value, kQ = decltype(fixed_q)::value;
+    for (size_t first = 0; first < points.size(); first += 4) {
+      const size_t count = std::min<size_t>(4, points.size() - first);
+      if (count == 1) {
+        CssInterleavedFixed<kP, kQ, 1>(points.data() + first, n, ncond, &mean_squares[first]);
+        continue;
+      }
+      std::array<CssPoint, 4> group;
+      std::array<double, 4> values;
+      for (size_t b = 0; b < 4; ++b) group[b] = points[first + std::min(b, count - 1)];
+      CssInterleavedFixed<kP, kQ, 4>(group.data(), n, ncond, values.data());
+      std::copy_n(values.begin(), count, mean_squares.begin() + first);
+    }
+  });
+  if (fixed) return;
+  // Otherwise in equal batches of up to 8 (10 points as 5 + 5, not 8 + 2: a short batch is
+  // latency-bound).
+  constexpr size_t kBatch = 8;
   const size_t batches = (points.size() + kBatch - 1) / kBatch;
   const size_t size = batches == 0 ? 0 : (points.size() + batches - 1) / batches;
   for (size_t first = 0; first < points.size(); first += size) {
     const int count = static_cast<int>(std::min(size, points.size() - first));
-    const CssPoint* batch = points.data() + first;
-    std::array<std::array<double, kRing>, kBatch> recent{};
-    std::array<double, kBatch> ssq{};
-    int64_t used = 0;
-    for (int t = ncond; t < n; ++t) {
-      const int lags = std::min(t - ncond, q);
-      for (int b = 0; b < count; ++b) {
-        const double* w = batch[b].w;
-        double e = w[t];
-        for (int j = 0; j < p; ++j) e -= batch[b].phi[j] * w[t - j - 1];
-        for (int j = lags; j-- > 0;) e -= batch[b].theta[j] * recent[b][Slot(t - j - 1)];
-        recent[b][Slot(t)] = e;
-        ssq[b] += e * e;
-      }
-      ++used;
-    }
-    for (int b = 0; b < count; ++b) mean_squares[first + b] = ssq[b] / static_cast<double>(used);
+    CssInterleaved(points.data() + first, count, n, p, q, ncond, &mean_squares[first]);
   }
 }
 

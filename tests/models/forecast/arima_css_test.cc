@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "../../../src/models/forecast/arima_internal.h"
@@ -73,28 +74,44 @@ INSTANTIATE_TEST_SUITE_P(
                       GradientCase{0, 2, 2, false, {-0.5, -0.55}},
                       GradientCase{3, 3, 0, false, {0.2, 0.1, -0.1, 0.3, -0.2, 0.1}}));
 
+// Low orders (p <= 3, q <= 2) run in compiled lanes of four, padded when a group is short;
+// higher orders in interleaved batches of up to 8. Every batch size from 1 to 11 and both
+// paths must give each point the bits of its own evaluation.
 TEST(CssBatchTest, EachPointHasTheBitsOfItsOwnEvaluation) {
   std::mt19937_64 rng(3);
   std::normal_distribution<double> noise(0.0, 1.0);
-  const int n = 200, p = 2, q = 2, ncond = 3;  // d = 1
+  const int n = 200;
   std::vector<std::vector<double>> series(3, std::vector<double>(n));
   for (auto& w : series)
     for (double& v : w) v = noise(rng);
-  // 11 points (more than one batch of 8) over three series, some MA parts non-invertible.
-  std::vector<std::vector<double>> coefficients;
-  for (int i = 0; i < 11; ++i)
-    coefficients.push_back({0.1 * i - 0.5, 0.2, 0.3 * i - 1.2, -0.4 + 0.05 * i});
-  std::vector<CssPoint> points;
-  for (int i = 0; i < 11; ++i) {
-    const double* c = coefficients[i].data();
-    points.push_back({series[i % 3].data(), c, c + p});
-  }
-  std::vector<double> batch(points.size());
-  ConditionalSumOfSquaresBatch(points, n, p, q, ncond, batch);
-  for (size_t i = 0; i < points.size(); ++i) {
-    std::span<const double> c(coefficients[i]);
-    const double alone = ConditionalSumOfSquares(series[i % 3], c.first(p), c.subspan(p, q), ncond);
-    EXPECT_EQ(batch[i], alone) << "point " << i;
+  const std::vector<std::pair<int, int>> orders = {{2, 2}, {3, 1}, {0, 1}, {1, 0},
+                                                   {0, 0}, {3, 2}, {4, 3}, {1, 5}};
+  for (const auto& [p, q] : orders) {
+    const int ncond = p + 1;  // d = 1
+    // Some MA parts non-invertible.
+    std::vector<std::vector<double>> coefficients;
+    for (int i = 0; i < 11; ++i) {
+      std::vector<double> c;
+      for (int j = 0; j < p; ++j) c.push_back(0.1 * i - 0.5 + 0.05 * j);
+      for (int j = 0; j < q; ++j) c.push_back(0.3 * i - 1.2 + 0.1 * j);
+      coefficients.push_back(c);
+    }
+    for (size_t count = 1; count <= coefficients.size(); ++count) {
+      std::vector<CssPoint> points;
+      for (size_t i = 0; i < count; ++i) {
+        const double* c = coefficients[i].data();
+        points.push_back({series[i % 3].data(), c, c + p});
+      }
+      std::vector<double> batch(points.size());
+      ConditionalSumOfSquaresBatch(points, n, p, q, ncond, batch);
+      for (size_t i = 0; i < points.size(); ++i) {
+        std::span<const double> c(coefficients[i]);
+        const double alone =
+            ConditionalSumOfSquares(series[i % 3], c.first(p), c.subspan(p, q), ncond);
+        EXPECT_EQ(batch[i], alone)
+            << "ARMA(" << p << "," << q << "), " << count << " points, point " << i;
+      }
+    }
   }
 }
 
