@@ -5,7 +5,7 @@ ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 VIGIL := $(BUILD_DIR)/apps/vigil/vigil
-UNIT_TESTS := core_test data_test data_formats_test simulator_test features_test models_test registry_test scheduler_test pipeline_test anomaly_test neural_test xgboost_test imbalance_test calibration_test risk_training_test risk_evaluation_test serve_test api_test live_test arima_test garch_test auto_arima_test forecast_eval_test forecast_r_test forecast_pipeline_test
+UNIT_TESTS := core_test data_test data_formats_test simulator_test features_test models_test registry_test scheduler_test pipeline_test anomaly_test neural_test xgboost_test imbalance_test calibration_test risk_training_test risk_evaluation_test serve_test api_test live_test arima_test garch_test auto_arima_test forecast_eval_test forecast_r_test forecast_pipeline_test backtest_test
 # ccache: share cached objects between checkouts of the tree (CI clones afresh).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1

@@ -1,0 +1,157 @@
+#include "vigil/backtest/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+
+namespace vigil {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kDaysPerYear = 365.25;
+
+Status CheckInput(const PerformanceInput& input) {
+  if (!(input.initial_capital > 0.0) || !std::isfinite(input.initial_capital))
+    return InvalidArgument("initial_capital: must be a finite number > 0");
+  const size_t n = input.times.size();
+  if (n < 2) return InvalidArgument("times: need at least 2 marks");
+  if (input.equity.size() != n || input.exposure.size() != n)
+    return InvalidArgument("equity, exposure: must have one value per mark");
+  for (size_t t = 0; t < n; ++t) {
+    if (t > 0 && input.times[t] <= input.times[t - 1])
+      return InvalidArgument("times: not strictly increasing at mark " + std::to_string(t));
+    if (!std::isfinite(input.equity[t]))
+      return InvalidArgument("equity: not finite at mark " + std::to_string(t));
+    if (!std::isfinite(input.exposure[t]))
+      return InvalidArgument("exposure: not finite at mark " + std::to_string(t));
+  }
+  if (!std::isfinite(input.risk_free_rate) || input.risk_free_rate <= -1.0)
+    return InvalidArgument("risk_free_rate: must be a finite annual rate > -1");
+  return Status::Ok();
+}
+
+int64_t MedianSpacing(const std::vector<Timestamp>& times) {
+  std::vector<int64_t> steps(times.size() - 1);
+  for (size_t t = 1; t < times.size(); ++t) steps[t - 1] = times[t].nanos() - times[t - 1].nanos();
+  std::nth_element(steps.begin(), steps.begin() + steps.size() / 2, steps.end());
+  return steps[steps.size() / 2];
+}
+
+std::vector<double> SimpleReturns(const PerformanceInput& input) {
+  std::vector<double> returns(input.equity.size());
+  double previous = input.initial_capital;
+  for (size_t t = 0; t < returns.size(); ++t) {
+    returns[t] = input.equity[t] / previous - 1.0;
+    previous = input.equity[t];
+  }
+  return returns;
+}
+
+double Mean(const std::vector<double>& values) {
+  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+double SampleDeviation(const std::vector<double>& values, double mean) {
+  double squares = 0.0;
+  for (double v : values) squares += (v - mean) * (v - mean);
+  return std::sqrt(squares / static_cast<double>(values.size() - 1));
+}
+
+// x / y, NaN when y is zero (a ratio over no dispersion says nothing).
+double Ratio(double x, double y) { return y > 0.0 ? x / y : kNaN; }
+
+void SetReturnStatistics(const PerformanceInput& input, PerformanceMetrics& m) {
+  const std::vector<double> returns = SimpleReturns(input);
+  const double periods = static_cast<double>(returns.size());
+  const double final_equity = input.equity.back();
+  m.total_return = final_equity / input.initial_capital - 1.0;
+  m.cagr = final_equity > 0.0
+               ? std::pow(final_equity / input.initial_capital, m.periods_per_year / periods) - 1.0
+               : -1.0;
+  const double risk_free = std::pow(1.0 + input.risk_free_rate, 1.0 / m.periods_per_year) - 1.0;
+  std::vector<double> excess(returns.size());
+  double downside_squares = 0.0;
+  for (size_t t = 0; t < returns.size(); ++t) {
+    excess[t] = returns[t] - risk_free;
+    const double below = std::min(excess[t], 0.0);
+    downside_squares += below * below;
+  }
+  const double mean_return = Mean(returns);
+  const double deviation = SampleDeviation(returns, mean_return);
+  const double annual = std::sqrt(m.periods_per_year);
+  m.volatility = deviation * annual;
+  m.sharpe = Ratio(Mean(excess), deviation) * annual;
+  m.sortino = Ratio(Mean(excess), std::sqrt(downside_squares / periods)) * annual;
+}
+
+void SetDrawdown(const PerformanceInput& input, int64_t spacing, PerformanceMetrics& m) {
+  double peak = input.initial_capital;
+  int64_t peak_time = input.times.front().nanos() - spacing;
+  bool underwater = false;
+  m.max_drawdown = 0.0;
+  m.max_drawdown_duration_ns = 0;
+  for (size_t t = 0; t < input.equity.size(); ++t) {
+    const int64_t now = input.times[t].nanos();
+    if (input.equity[t] >= peak) {
+      // A drawdown that ends here lasted from its peak until now.
+      if (underwater)
+        m.max_drawdown_duration_ns = std::max(m.max_drawdown_duration_ns, now - peak_time);
+      underwater = false;
+      peak = input.equity[t];
+      peak_time = now;
+      continue;
+    }
+    underwater = true;
+    m.max_drawdown_duration_ns = std::max(m.max_drawdown_duration_ns, now - peak_time);
+    m.max_drawdown = std::min(m.max_drawdown, input.equity[t] / peak - 1.0);
+  }
+  m.calmar = m.max_drawdown < 0.0 ? m.cagr / -m.max_drawdown : kNaN;
+}
+
+void SetTradeStatistics(const PerformanceInput& input, PerformanceMetrics& m) {
+  m.trades = static_cast<int64_t>(input.trades.size());
+  double gains = 0.0, losses = 0.0, returns = 0.0;
+  int64_t wins = 0;
+  for (const ClosedTrade& trade : input.trades) {
+    if (trade.pnl > 0.0) {
+      gains += trade.pnl;
+      ++wins;
+    } else {
+      losses -= trade.pnl;
+    }
+    returns += trade.return_fraction;
+  }
+  const double count = static_cast<double>(m.trades);
+  m.win_rate = m.trades > 0 ? static_cast<double>(wins) / count : kNaN;
+  m.average_trade = m.trades > 0 ? returns / count : kNaN;
+  if (losses > 0.0) {
+    m.profit_factor = gains / losses;
+  } else {
+    m.profit_factor = gains > 0.0 ? std::numeric_limits<double>::infinity() : kNaN;
+  }
+}
+
+}  // namespace
+
+Result<PerformanceMetrics> ComputePerformance(const PerformanceInput& input) {
+  VIGIL_RETURN_IF_ERROR(CheckInput(input));
+  PerformanceMetrics m;
+  const int64_t spacing = MedianSpacing(input.times);
+  m.periods_per_year =
+      kDaysPerYear * static_cast<double>(kNanosPerDay) / static_cast<double>(spacing);
+  SetReturnStatistics(input, m);
+  SetDrawdown(input, spacing, m);
+  SetTradeStatistics(input, m);
+  const double marks = static_cast<double>(input.times.size());
+  m.exposure = static_cast<double>(std::count_if(input.exposure.begin(), input.exposure.end(),
+                                                 [](double e) { return e != 0.0; })) /
+               marks;
+  m.turnover = input.traded_notional / Mean(input.equity);
+  m.fees_paid = input.fees_paid;
+  m.slippage_paid = input.slippage_paid;
+  return m;
+}
+
+}  // namespace vigil
