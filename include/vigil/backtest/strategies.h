@@ -1,0 +1,37 @@
+// The built-in strategies, by name:
+//   buy_hold    buys the first instrument with all cash at its first close (filled at the
+//               next open) and holds it to the end
+//   sma_cross   params fast (default 10) and slow (default 30): at each close the target is
+//               fully long (all equity) when the fast simple moving average of close is above
+//               the slow one, else flat; no position before both averages exist
+//
+//   VIGIL_ASSIGN_OR_RETURN(vigil::StrategyParams params,
+//   vigil::ParseStrategyParams("fast=5,slow=20"));
+//   VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<vigil::Strategy> s, vigil::MakeStrategy("sma_cross",
+//   params));
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/backtest/strategy.h"
+#include "vigil/core/status.h"
+
+namespace vigil {
+
+using StrategyParams = std::map<std::string, std::string>;
+
+// "k=v,k2=v2" (the CLI's --params); "" is no parameters. InvalidArgument naming a malformed
+// or repeated entry.
+Result<StrategyParams> ParseStrategyParams(std::string_view text);
+
+// The strategy `name` with `params`; InvalidArgument for an unknown name (listing the known
+// ones), an unknown parameter (listing the strategy's) or a bad value.
+Result<std::unique_ptr<Strategy>> MakeStrategy(std::string_view name, const StrategyParams& params);
+
+std::vector<std::string> StrategyNames();
+
+}  // namespace vigil
