@@ -67,6 +67,9 @@ void AddAlertsCommand(CLI::App& app, const GlobalOptions& globals, int* exit_cod
 // vigil forecast (--input FILE.csv [--column NAME] | --instrument I --field F)
 //   --model arima|auto_arima|garch [options] --horizon H [--json]
 void AddForecastCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
+// vigil backtest --input CANDLES.csv --strategy NAME [--params k=v,...] [--fee-bps X]
+//   [--slippage fixed:BPS|linear:K|sqrt:K] [--initial-capital C] [--latency D] [--json]
+void AddBacktestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 // vigil run --config FILE [--port P]
 void AddLiveRunCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);
 // `vigil detect fit` and `vigil detect scan`, added under the `detect` command

@@ -71,6 +71,7 @@ int Run(int argc, char** argv) {
   AddLiveRunCommand(app, globals, &exit_code);
   AddAlertsCommand(app, globals, &exit_code);
   AddForecastCommand(app, globals, &exit_code);
+  AddBacktestCommand(app, globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
