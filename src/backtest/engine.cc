@@ -38,8 +38,14 @@ class Simulation final : public StrategyContext {
   Timestamp now() const override { return now_; }
   const MarketView& market() const override { return view_; }
   double cash() const override { return cash_; }
-  double position(size_t instrument) const override { return position_.at(instrument); }
-  bool has_pending(size_t instrument) const override { return !pending_.at(instrument).empty(); }
+  // An unknown instrument holds nothing and has nothing pending (never an exception: a
+  // strategy's mistake must not escape the engine).
+  double position(size_t instrument) const override {
+    return instrument < position_.size() ? position_[instrument] : 0.0;
+  }
+  bool has_pending(size_t instrument) const override {
+    return instrument < pending_.size() && !pending_[instrument].empty();
+  }
   void Submit(const OrderRequest& order) override;
 
   void Run(Strategy& strategy);
