@@ -1,11 +1,45 @@
 #include "vigil/backtest/engine.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace vigil {
 namespace {
+
+// Where an order executes on a bar (strategy.h, OrderType).
+struct Execution {
+  double reference = 0.0;  // the price before slippage
+  Liquidity liquidity = Liquidity::kTaker;
+  bool slips = true;  // a resting limit fills at its own price
+};
+
+std::optional<Execution> ExecutionOn(const OrderRequest& order, const BarSeries& market,
+                                     size_t bar) {
+  const double open = market.open[bar];
+  const bool buy = order.side == OrderSide::kBuy;
+  switch (order.type) {
+    case OrderType::kMarket:
+      return Execution{open, Liquidity::kTaker, true};
+    case OrderType::kLimit: {
+      const double limit = order.limit_price;
+      if (buy ? open <= limit : open >= limit) return Execution{open, Liquidity::kTaker, true};
+      if (buy ? market.low[bar] <= limit : market.high[bar] >= limit)
+        return Execution{limit, Liquidity::kMaker, false};
+      return std::nullopt;
+    }
+    case OrderType::kStop: {
+      const double stop = order.stop_price;
+      if (buy ? open >= stop : open <= stop) return Execution{open, Liquidity::kTaker, true};
+      if (buy ? market.high[bar] >= stop : market.low[bar] <= stop)
+        return Execution{stop, Liquidity::kTaker, true};
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
 
 struct PendingOrder {
   OrderRequest order;
@@ -47,6 +81,9 @@ class Simulation final : public StrategyContext {
     return instrument < pending_.size() && !pending_[instrument].empty();
   }
   void Submit(const OrderRequest& order) override;
+  void CancelPending(size_t instrument) override {
+    if (instrument < pending_.size()) pending_[instrument].clear();
+  }
 
   void Run(Strategy& strategy);
   PerformanceInput Performance() const;
@@ -55,7 +92,11 @@ class Simulation final : public StrategyContext {
   // The instrument whose next bar closes first (ties: the lowest index), or npos at the end.
   size_t NextToClose() const;
   void FillPending(size_t instrument, size_t bar);
-  void Execute(const OrderRequest& order, size_t instrument, size_t bar);
+  void Execute(const OrderRequest& order, size_t instrument, size_t bar,
+               const Execution& execution);
+  // The fill price of `quantity` at `execution`: slippage when it slips, never past a limit.
+  double FillPrice(const OrderRequest& order, const Execution& execution, double quantity,
+                   double volume) const;
   void Record(const Fill& fill, double position_before, double cash_flow);
   void Mark();
 
@@ -105,7 +146,9 @@ void Simulation::Run(Strategy& strategy) {
 }
 
 void Simulation::Submit(const OrderRequest& order) {
-  if (order.instrument >= markets_.size() ||
+  const bool priced = (order.type != OrderType::kLimit || order.limit_price > 0.0) &&
+                      (order.type != OrderType::kStop || order.stop_price > 0.0);
+  if (order.instrument >= markets_.size() || !priced ||
       (order.sizing == OrderSizing::kQuantity && !(order.quantity > 0.0))) {
     ++result_.rejected_orders;
     return;
@@ -120,31 +163,48 @@ void Simulation::FillPending(size_t instrument, size_t bar) {
   const int64_t opens = markets_[instrument].open_time[bar].nanos();
   size_t kept = 0;
   for (const PendingOrder& pending : queue) {
-    if (pending.arrival_ns > opens) {
-      queue[kept++] = pending;  // still on its way: the next bar's open at the earliest
+    // Still on its way (the next bar's open at the earliest), or not reached on this bar.
+    const std::optional<Execution> execution =
+        pending.arrival_ns > opens ? std::nullopt
+                                   : ExecutionOn(pending.order, markets_[instrument], bar);
+    if (!execution) {
+      queue[kept++] = pending;
       continue;
     }
-    Execute(pending.order, instrument, bar);
+    Execute(pending.order, instrument, bar, *execution);
   }
   queue.resize(kept);
 }
 
-void Simulation::Execute(const OrderRequest& order, size_t instrument, size_t bar) {
+double Simulation::FillPrice(const OrderRequest& order, const Execution& execution, double quantity,
+                             double volume) const {
+  double price = execution.slips ? options_.slippage.FillPrice(order.side, execution.reference,
+                                                               quantity, volume)
+                                 : execution.reference;
+  if (order.type == OrderType::kLimit)
+    price = order.side == OrderSide::kBuy ? std::min(price, order.limit_price)
+                                          : std::max(price, order.limit_price);
+  return price;
+}
+
+void Simulation::Execute(const OrderRequest& order, size_t instrument, size_t bar,
+                         const Execution& execution) {
   const BarSeries& market = markets_[instrument];
-  const double reference = market.open[bar], volume = market.volume[bar];
-  const double rate = options_.fees.Rate(Liquidity::kTaker);
+  const double reference = execution.reference, volume = market.volume[bar];
+  const double rate = options_.fees.Rate(execution.liquidity);
   const double position_before = position_[instrument];
   Fill fill{market.open_time[bar], instrument, order.side, order.quantity, 0.0, reference, 0.0};
   double cash_flow = 0.0;
   if (order.side == OrderSide::kBuy) {
     if (order.sizing == OrderSizing::kAllCash) {
-      // The fill price depends on the size under the volume models: size at the open first,
-      // then spend the cash at the price that size gets (a smaller size, so it is affordable).
-      const double sized_at_open = cash_ / (reference * (1.0 + rate));
-      fill.price = options_.slippage.FillPrice(OrderSide::kBuy, reference, sized_at_open, volume);
+      // The fill price depends on the size under the volume models: size at the reference
+      // first, then spend the cash at the price that size gets (a smaller size, so it is
+      // affordable).
+      const double sized_at_reference = cash_ / (reference * (1.0 + rate));
+      fill.price = FillPrice(order, execution, sized_at_reference, volume);
       fill.quantity = cash_ / (fill.price * (1.0 + rate));
     } else {
-      fill.price = options_.slippage.FillPrice(OrderSide::kBuy, reference, fill.quantity, volume);
+      fill.price = FillPrice(order, execution, fill.quantity, volume);
     }
     const double notional = fill.quantity * fill.price;
     fill.fee = notional * rate;
@@ -167,7 +227,7 @@ void Simulation::Execute(const OrderRequest& order, size_t instrument, size_t ba
       ++result_.rejected_orders;
       return;
     }
-    fill.price = options_.slippage.FillPrice(OrderSide::kSell, reference, fill.quantity, volume);
+    fill.price = FillPrice(order, execution, fill.quantity, volume);
     const double notional = fill.quantity * fill.price;
     fill.fee = notional * rate;
     cash_flow = notional * (1.0 - rate);

@@ -13,15 +13,17 @@
 // Timing rules (no lookahead):
 //   - the strategy is called at each bar's close time (open time + timeframe), seeing bars
 //     closed at or before it; closes at the same time are taken in instrument order;
-//   - an order decided at time T reaches the venue at T + latency and fills at the open of
-//     the first bar of its instrument that opens at or after that: a market order at the
-//     open moved against it by the slippage model (bar volume for the volume models), with
-//     the taker fee;
+//   - an order decided at time T reaches the venue at T + latency and can fill from the
+//     first bar of its instrument that opens at or after that: a market order at that open
+//     moved against it by the slippage model (bar volume for the volume models), with the
+//     taker fee; limit and stop orders when the bar reaches their price (strategy.h,
+//     OrderType), staying until then or until cancelled;
 //   - equity (cash + positions at their last close) is marked once per distinct close time,
 //     after the fills and before the decisions at that time.
 // This engine is long-only and unlevered: a buy the cash cannot pay for and a sell beyond the
-// position are rejected (counted in `rejected_orders`); an order left unfilled when the data
-// ends is dropped. Deterministic: the same bars, options and strategy give the same bits.
+// position are rejected (counted in `rejected_orders`) when they would fill; an order left
+// unfilled when the data ends is dropped. Deterministic: the same bars, options and strategy give
+// the same bits.
 #pragma once
 
 #include <cstdint>
@@ -47,12 +49,12 @@ struct BacktestOptions {
 };
 
 struct Fill {
-  Timestamp time;  // the open time of the bar it filled at
+  Timestamp time;  // the open time of the bar it filled in
   size_t instrument = 0;
   OrderSide side = OrderSide::kBuy;
   double quantity = 0.0;         // > 0
   double price = 0.0;            // after slippage
-  double reference_price = 0.0;  // the bar's open
+  double reference_price = 0.0;  // before slippage: the open, or the limit or stop price
   double fee = 0.0;
 };
 

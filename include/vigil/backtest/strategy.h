@@ -32,17 +32,45 @@ namespace vigil {
 // fee rate))) and a sell closes the whole position.
 enum class OrderSizing { kQuantity, kAllCash, kClosePosition };
 
+// When an order executes, on the first bar that opens at or after its arrival or a later
+// one (orders stay until they fill or are cancelled):
+//   kMarket  at the bar's open, moved against it by the slippage, taker fee;
+//   kLimit   a buy at limit_price or better: at the open when the open is at or below the
+//            limit (marketable: slippage, capped at the limit, taker fee), else at the limit
+//            when the bar's low reaches it (resting: no slippage, maker fee); sells mirror;
+//   kStop    a buy triggered when the price reaches stop_price: at the open when the bar
+//            opens at or above it (a gap), else at the stop when the high reaches it; then
+//            moved by the slippage, taker fee; sells mirror (open or low at or below).
+// A bar's low and high are taken to be reached; a limit at exactly the low fills.
+enum class OrderType { kMarket, kLimit, kStop };
+
 struct OrderRequest {
   size_t instrument = 0;
   OrderSide side = OrderSide::kBuy;
   OrderSizing sizing = OrderSizing::kQuantity;
   double quantity = 0.0;  // kQuantity: > 0, in base units
+  OrderType type = OrderType::kMarket;
+  double limit_price = 0.0;  // kLimit: > 0
+  double stop_price = 0.0;   // kStop: > 0
 
   static OrderRequest BuyWithAllCash(size_t instrument) {
     return {instrument, OrderSide::kBuy, OrderSizing::kAllCash, 0.0};
   }
   static OrderRequest ClosePosition(size_t instrument) {
     return {instrument, OrderSide::kSell, OrderSizing::kClosePosition, 0.0};
+  }
+  // This order as a limit or a stop order at `price`.
+  OrderRequest AtLimit(double price) const {
+    OrderRequest order = *this;
+    order.type = OrderType::kLimit;
+    order.limit_price = price;
+    return order;
+  }
+  OrderRequest OnStop(double price) const {
+    OrderRequest order = *this;
+    order.type = OrderType::kStop;
+    order.stop_price = price;
+    return order;
   }
 };
 
@@ -82,7 +110,11 @@ class StrategyContext {
   virtual double cash() const = 0;
   virtual double position(size_t instrument) const = 0;   // base units, >= 0
   virtual bool has_pending(size_t instrument) const = 0;  // an order not yet filled
+  // Queues the order (decided now); an invalid one (unknown instrument, quantity <= 0 for
+  // kQuantity, a limit or stop price <= 0) is rejected and counted.
   virtual void Submit(const OrderRequest& order) = 0;
+  // Cancels the instrument's orders that have not filled.
+  virtual void CancelPending(size_t instrument) = 0;
 };
 
 class Strategy {
