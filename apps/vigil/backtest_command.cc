@@ -60,29 +60,24 @@ Result<BacktestOptions> MakeOptions(const BacktestArgs& args) {
   return options;
 }
 
-nlohmann::ordered_json Number(double value) {
-  if (!std::isfinite(value)) return nullptr;  // JSON has no NaN or infinity
-  return value;
-}
-
 void PrintJsonSummary(const BacktestResult& result, double seconds) {
   const PerformanceMetrics& m = result.metrics;
   nlohmann::ordered_json out;
-  out["total_return"] = Number(m.total_return);
-  out["cagr"] = Number(m.cagr);
-  out["volatility"] = Number(m.volatility);
-  out["sharpe"] = Number(m.sharpe);
-  out["sortino"] = Number(m.sortino);
-  out["calmar"] = Number(m.calmar);
-  out["max_drawdown"] = Number(m.max_drawdown);
-  out["win_rate"] = Number(m.win_rate);
-  out["profit_factor"] = Number(m.profit_factor);
+  out["total_return"] = JsonNumber(m.total_return);
+  out["cagr"] = JsonNumber(m.cagr);
+  out["volatility"] = JsonNumber(m.volatility);
+  out["sharpe"] = JsonNumber(m.sharpe);
+  out["sortino"] = JsonNumber(m.sortino);
+  out["calmar"] = JsonNumber(m.calmar);
+  out["max_drawdown"] = JsonNumber(m.max_drawdown);
+  out["win_rate"] = JsonNumber(m.win_rate);
+  out["profit_factor"] = JsonNumber(m.profit_factor);
   out["trades"] = m.trades;
-  out["exposure"] = Number(m.exposure);
-  out["turnover"] = Number(m.turnover);
-  out["fees_paid"] = Number(m.fees_paid);
+  out["exposure"] = JsonNumber(m.exposure);
+  out["turnover"] = JsonNumber(m.turnover);
+  out["fees_paid"] = JsonNumber(m.fees_paid);
   out["events"] = result.events;
-  out["events_per_second"] = Number(static_cast<double>(result.events) / seconds);
+  out["events_per_second"] = JsonNumber(static_cast<double>(result.events) / seconds);
   PrintJson(out);
 }
 

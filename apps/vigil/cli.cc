@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -63,5 +64,10 @@ int Fail(const Status& status, int code) {
 }
 
 void PrintJson(const nlohmann::ordered_json& value) { std::cout << value.dump() << "\n"; }
+
+nlohmann::ordered_json JsonNumber(double value) {
+  if (!std::isfinite(value)) return nullptr;
+  return value;
+}
 
 }  // namespace vigil::cli

@@ -47,6 +47,9 @@ Result<Timestamp> ParseTimeBound(const std::string& text, Timestamp fallback);
 int Fail(const Status& status, int code = kExitUsage);
 // Writes JSON to stdout on one line.
 void PrintJson(const nlohmann::ordered_json& value);
+// A JSON number (nlohmann prints the shortest exact representation); NaN and infinities,
+// which JSON cannot hold, are null.
+nlohmann::ordered_json JsonNumber(double value);
 
 // Each command registers its subcommand; the callback's exit code is stored in *exit_code.
 void AddIngestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_code);

@@ -6,19 +6,14 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli.h"
+
 namespace vigil::cli {
 namespace {
 
-// JSON numbers round-trip (nlohmann prints the shortest exact representation); NaN and
-// infinities, which JSON cannot hold, are null.
-nlohmann::ordered_json Number(double value) {
-  if (!std::isfinite(value)) return nullptr;
-  return value;
-}
-
 nlohmann::ordered_json Numbers(const std::vector<double>& values) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (double value : values) out.push_back(Number(value));
+  for (double value : values) out.push_back(JsonNumber(value));
   return out;
 }
 
@@ -26,7 +21,7 @@ nlohmann::ordered_json Named(const std::vector<std::string>& names,
                              const std::vector<double>& values) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (size_t i = 0; i < names.size(); ++i) {
-    out[names[i]] = Number(i < values.size() ? values[i] : std::nan(""));
+    out[names[i]] = JsonNumber(i < values.size() ? values[i] : std::nan(""));
   }
   return out;
 }
@@ -120,11 +115,11 @@ nlohmann::ordered_json ArimaJson(const ArimaRun& run) {
   out["model"] = run.model;
   out["order"] = {fit.order.p, fit.order.d, fit.order.q};
   out["coefficients"] = Named(fit.names, fit.coefficients);
-  out["sigma2"] = Number(fit.sigma2);
-  out["loglik"] = Number(fit.loglik);
-  out["aic"] = Number(fit.aic);
-  out["aicc"] = Number(fit.aicc);
-  out["bic"] = Number(fit.bic);
+  out["sigma2"] = JsonNumber(fit.sigma2);
+  out["loglik"] = JsonNumber(fit.loglik);
+  out["aic"] = JsonNumber(fit.aic);
+  out["aicc"] = JsonNumber(fit.aicc);
+  out["bic"] = JsonNumber(fit.bic);
   out["forecast"] = Numbers(run.forecast.mean);
   out["se"] = Numbers(run.forecast.se);
   out["fit_seconds"] = run.fit_seconds;
@@ -137,13 +132,13 @@ nlohmann::ordered_json GarchJson(const GarchRun& run) {
   out["model"] = "garch";
   out["coefficients"] = Named(fit.names, fit.coefficients);
   out["se"] = Named(fit.names, fit.standard_errors);
-  out["loglik"] = Number(fit.loglik);
+  out["loglik"] = JsonNumber(fit.loglik);
   out["variance_forecast"] = Numbers(run.variance);
   nlohmann::ordered_json var = nlohmann::ordered_json::object();
   nlohmann::ordered_json es = nlohmann::ordered_json::object();
   for (size_t i = 0; i < run.risk.level.size(); ++i) {
-    var[Percent(run.risk.level[i])] = Number(run.risk.var[i]);
-    es[Percent(run.risk.level[i])] = Number(run.risk.es[i]);
+    var[Percent(run.risk.level[i])] = JsonNumber(run.risk.var[i]);
+    es[Percent(run.risk.level[i])] = JsonNumber(run.risk.es[i]);
   }
   out["var"] = var;
   out["es"] = es;

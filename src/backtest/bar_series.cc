@@ -1,5 +1,6 @@
 #include "vigil/backtest/bar_series.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>

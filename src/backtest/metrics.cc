@@ -81,9 +81,10 @@ void SetReturnStatistics(const PerformanceInput& input, PerformanceMetrics& m) {
   const double mean_return = Mean(returns);
   const double deviation = SampleDeviation(returns, mean_return);
   const double annual = std::sqrt(m.periods_per_year);
+  const double mean_excess = Mean(excess);
   m.volatility = deviation * annual;
-  m.sharpe = Ratio(Mean(excess), deviation) * annual;
-  m.sortino = Ratio(Mean(excess), std::sqrt(downside_squares / periods)) * annual;
+  m.sharpe = Ratio(mean_excess, deviation) * annual;
+  m.sortino = Ratio(mean_excess, std::sqrt(downside_squares / periods)) * annual;
 }
 
 void SetDrawdown(const PerformanceInput& input, int64_t spacing, PerformanceMetrics& m) {
