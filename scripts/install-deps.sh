@@ -28,6 +28,8 @@ packages=(
   util-linux procps iproute2 bc
   # the demo shows API calls with curl
   curl
+  # the HTML backtest report's render test (headless)
+  chromium
 )
 for option in "$@"; do
   case "$option" in

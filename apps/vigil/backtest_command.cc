@@ -1,10 +1,11 @@
-// vigil backtest --input CANDLES.csv --strategy NAME [--params k=v,...] [--fee-bps X]
-//   [--slippage fixed:BPS|linear:K|sqrt:K] [--initial-capital C] [--latency D] [--json]
-// Replays a candle file through a built-in strategy on the simulated venue and prints its
-// performance (docs/backtesting.md). Bad candle rows fail the run, each named by file, line
-// and field: a backtest over quietly dropped bars would not be the market that happened.
-#include <chrono>
-#include <cmath>
+// vigil backtest (--config FILE.yaml | --input CANDLES.csv --strategy NAME [--params k=v,...])
+//   [--fee-bps X] [--slippage fixed:BPS|linear:K|sqrt:K] [--initial-capital C] [--report FILE.html]
+//   [--json] [--latency D] [--venue V] [--symbol S] [--kind candles|trades|book] [--train
+//   TRAIN.yaml | --model NAME@ALIAS] [--train-days N]
+//   [--step-days N] [--cache DIR] [--reuse] [--baseline NAME]
+// Replays candles through a strategy on the simulated venue and prints its performance
+// (docs/backtesting.md). The flags given override the config file's settings. Bad candle
+// rows fail the run, each named by file, line and field.
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -12,55 +13,65 @@
 #include <vector>
 
 #include "cli.h"
-#include "vigil/backtest/engine.h"
-#include "vigil/backtest/strategies.h"
-#include "vigil/data/reader.h"
+#include "vigil/backtest/job.h"
+#include "vigil/backtest/report.h"
 
 namespace vigil::cli {
 namespace {
 
 struct BacktestArgs {
-  std::string input, strategy, params, slippage = "fixed:0", latency, venue = "file";
-  double fee_bps = 5.0;
-  double initial_capital = 10'000.0;
+  std::string config, input, strategy, params, slippage, latency, venue, report, kind, symbol;
+  std::string train, model, cache, baseline;
+  double fee_bps = 0.0, initial_capital = 0.0, train_days = 0.0, step_days = 0.0;
+  bool reuse = false;
+  const CLI::App* command = nullptr;
+  bool given(const char* flag) const { return command->count(flag) > 0; }
 };
 
-constexpr size_t kRejectsShown = 5;
-
-Result<BarSeries> ReadCandles(const BacktestArgs& args) {
-  ReadOptions options;
-  options.kind = DataKind::kCandles;
-  options.venue = args.venue;
-  MarketFileReader reader(options);
-  VIGIL_ASSIGN_OR_RETURN(ParsedFile parsed, reader.Read(args.input));
-  if (!parsed.rejects.empty()) {
-    std::string reasons;
-    for (size_t i = 0; i < parsed.rejects.size() && i < kRejectsShown; ++i)
-      reasons += "\n  " + parsed.rejects[i].ToString();
-    return DataError(args.input + ": " + std::to_string(parsed.rejects.size()) +
-                     " bad candle rows; the backtest needs every bar:" + reasons);
+// The job from the config file or the flags, the flags given overriding the file.
+Result<BacktestJobConfig> MakeJob(const BacktestArgs& args) {
+  BacktestJobConfig job;
+  if (!args.config.empty()) {
+    if (args.given("--input") || args.given("--strategy") || args.given("--params"))
+      return InvalidArgument("--config: give either --config or --input/--strategy/--params");
+    VIGIL_ASSIGN_OR_RETURN(job, LoadBacktestConfig(args.config));
+  } else {
+    if (args.input.empty() || args.strategy.empty())
+      return InvalidArgument("backtest: give --config FILE.yaml, or --input and --strategy");
+    job.inputs = {args.input};
+    job.strategy = args.strategy;
+    VIGIL_ASSIGN_OR_RETURN(job.params, ParseStrategyParams(args.params));
+    job.options.fees = {5.0, 5.0};
   }
-  if (parsed.batches.size() != 1)
-    return InvalidArgument(args.input + ": expected the candles of one instrument, found " +
-                           std::to_string(parsed.batches.size()) + " series");
-  return BarSeriesFromBatch(parsed.batches[0]);
-}
-
-Result<BacktestOptions> MakeOptions(const BacktestArgs& args) {
-  BacktestOptions options;
-  options.initial_capital = args.initial_capital;
-  options.fees = {args.fee_bps, args.fee_bps};
-  VIGIL_ASSIGN_OR_RETURN(options.slippage, SlippageModel::Parse(args.slippage));
-  if (!args.latency.empty()) {
+  if (args.given("--fee-bps")) job.options.fees = {args.fee_bps, args.fee_bps};
+  if (args.given("--slippage")) {
+    VIGIL_ASSIGN_OR_RETURN(job.options.slippage, SlippageModel::Parse(args.slippage));
+  }
+  if (args.given("--initial-capital")) job.options.initial_capital = args.initial_capital;
+  if (args.given("--latency")) {
     Result<int64_t> latency = ParseDuration(args.latency);
     if (!latency.ok()) return InvalidArgument("--latency: " + latency.status().message());
-    options.latency_ns = *latency;
+    job.options.latency_ns = *latency;
   }
-  VIGIL_RETURN_IF_ERROR(options.Validate());
-  return options;
+  if (args.given("--venue")) job.venue = args.venue;
+  if (args.given("--kind")) job.kind = args.kind;
+  if (args.given("--symbol")) job.symbol = args.symbol;
+  if (args.given("--report")) job.report = args.report;
+  if (args.given("--train")) job.train_config = args.train;
+  if (args.given("--model")) job.registered = args.model;
+  if (args.given("--train-days"))
+    job.walk_forward.train_ns = std::llround(args.train_days * kNanosPerDay);
+  if (args.given("--step-days"))
+    job.walk_forward.step_ns = std::llround(args.step_days * kNanosPerDay);
+  if (args.given("--cache")) job.walk_forward.cache_dir = args.cache;
+  if (args.reuse) job.walk_forward.reuse = true;
+  if (args.given("--baseline")) job.baseline = args.baseline;
+  VIGIL_RETURN_IF_ERROR(job.Validate());
+  return job;
 }
 
-void PrintJsonSummary(const BacktestResult& result, double seconds) {
+void PrintJsonSummary(const BacktestJobResult& job) {
+  const BacktestResult& result = job.result;
   const PerformanceMetrics& m = result.metrics;
   nlohmann::ordered_json out;
   out["total_return"] = JsonNumber(m.total_return);
@@ -77,49 +88,110 @@ void PrintJsonSummary(const BacktestResult& result, double seconds) {
   out["turnover"] = JsonNumber(m.turnover);
   out["fees_paid"] = JsonNumber(m.fees_paid);
   out["events"] = result.events;
-  out["events_per_second"] = JsonNumber(static_cast<double>(result.events) / seconds);
+  out["events_per_second"] = JsonNumber(static_cast<double>(result.events) / job.seconds);
   PrintJson(out);
 }
 
-void PrintTable(const BacktestArgs& args, const BarSeries& bars, const BacktestResult& result,
-                double seconds) {
-  const PerformanceMetrics& m = result.metrics;
-  std::printf("%s on %s: %zu bars, %s .. %s\n", args.strategy.c_str(), bars.instrument.c_str(),
-              bars.size(), bars.open_time.front().ToIso().c_str(),
-              bars.close_time(bars.size() - 1).ToIso().c_str());
-  std::printf("  %-22s %14.6f\n  %-22s %14.6f\n  %-22s %14.6f\n", "total return", m.total_return,
-              "CAGR", m.cagr, "volatility (annual)", m.volatility);
-  std::printf("  %-22s %14.4f\n  %-22s %14.4f\n  %-22s %14.4f\n", "Sharpe", m.sharpe, "Sortino",
-              m.sortino, "Calmar", m.calmar);
-  std::printf("  %-22s %14.6f\n  %-22s %14.1f h\n", "max drawdown", m.max_drawdown,
-              "max drawdown duration",
-              static_cast<double>(m.max_drawdown_duration_ns) / kNanosPerHour);
-  std::printf("  %-22s %14lld\n  %-22s %14.4f\n  %-22s %14.4f\n  %-22s %14.6f\n", "round trips",
-              static_cast<long long>(m.trades), "win rate", m.win_rate, "profit factor",
-              m.profit_factor, "average trade", m.average_trade);
-  std::printf("  %-22s %14.4f\n  %-22s %14.4f\n  %-22s %14.4f\n  %-22s %14.4f\n", "exposure",
-              m.exposure, "turnover", m.turnover, "fees paid", m.fees_paid, "slippage paid",
-              m.slippage_paid);
-  std::printf("  %-22s %14.4f\n  fills %zu, rejected orders %lld, %lld events in %.4f s\n",
-              "final equity", result.equity.back(), result.fills.size(),
-              static_cast<long long>(result.rejected_orders), static_cast<long long>(result.events),
-              seconds);
+void PrintRow(const char* name, double value, const char* format = "%14.6f") {
+  std::printf("  %-22s ", name);
+  std::printf(format, value);
+  std::printf("\n");
+}
+
+void PrintMetrics(const PerformanceMetrics& m) {
+  PrintRow("total return", m.total_return);
+  PrintRow("CAGR", m.cagr);
+  PrintRow("volatility (annual)", m.volatility);
+  PrintRow("Sharpe", m.sharpe, "%14.4f");
+  PrintRow("Sortino", m.sortino, "%14.4f");
+  PrintRow("Calmar", m.calmar, "%14.4f");
+  PrintRow("max drawdown", m.max_drawdown);
+  PrintRow("max drawdown duration", static_cast<double>(m.max_drawdown_duration_ns) / kNanosPerHour,
+           "%14.1f h");
+  PrintRow("round trips", static_cast<double>(m.trades), "%14.0f");
+  PrintRow("win rate", m.win_rate, "%14.4f");
+  PrintRow("profit factor", m.profit_factor, "%14.4f");
+  PrintRow("average trade", m.average_trade);
+  PrintRow("exposure", m.exposure, "%14.4f");
+  PrintRow("turnover", m.turnover, "%14.4f");
+  PrintRow("fees paid", m.fees_paid, "%14.4f");
+  PrintRow("slippage paid", m.slippage_paid, "%14.4f");
+}
+
+void PrintTable(const BacktestJobConfig& config, const BacktestJobResult& job) {
+  const BacktestResult& result = job.result;
+  const BarSeries& first = job.bars.front();
+  std::printf("%s on %s%s: %zu bars, %s .. %s\n", config.strategy.c_str(), first.instrument.c_str(),
+              job.bars.size() > 1 ? " (and others)" : "", first.size(),
+              first.open_time.front().ToIso().c_str(),
+              first.close_time(first.size() - 1).ToIso().c_str());
+  if (job.walk_forward) {
+    int fitted = 0;
+    for (const WalkForwardWindow& window : job.walk_forward->windows) fitted += window.fitted;
+    std::printf("  model: %s, %zu walk-forward windows (%d fitted)%s, %.2f s fitting\n",
+                job.walk_forward->model_kind.c_str(), job.walk_forward->windows.size(), fitted,
+                job.walk_forward->reused ? ", reused from the cache" : "",
+                job.walk_forward->fit_seconds);
+  }
+  if (!job.model_note.empty()) std::printf("  note: %s\n", job.model_note.c_str());
+  PrintMetrics(result.metrics);
+  PrintRow("funding paid", result.funding_paid, "%14.4f");
+  PrintRow("gas paid", result.gas_paid, "%14.4f");
+  PrintRow("final equity", result.equity.back(), "%14.4f");
+  std::printf("  fills %zu, rejected orders %lld, liquidations %lld, risk %s%s%s\n",
+              result.fills.size(), static_cast<long long>(result.rejected_orders),
+              static_cast<long long>(result.liquidations), result.risk_state.c_str(),
+              result.risk_reason.empty() ? "" : ": ", result.risk_reason.c_str());
+  std::printf("  %lld events in %.4f s\n", static_cast<long long>(result.events), job.seconds);
+  if (job.comparison) {
+    const SharpeComparison& c = *job.comparison;
+    std::printf("  vs %s: Sharpe %.4f vs %.4f, difference %.4f, %.0f%% CI [%.4f, %.4f], p = %.4f\n",
+                config.baseline.c_str(), c.sharpe_strategy, c.sharpe_baseline, c.difference,
+                100.0 * c.confidence, c.lower, c.upper, c.p_value);
+  }
+}
+
+Status WriteJobReport(const BacktestJobConfig& config, const BacktestJobResult& job) {
+  ReportInput input;
+  input.title = config.strategy + " on " + job.bars.front().instrument;
+  input.result = &job.result;
+  input.initial_capital = config.options.initial_capital;
+  input.prices = &job.bars.front();
+  if (job.baseline) {
+    input.baseline = &*job.baseline;
+    input.baseline_name = config.baseline;
+  }
+  input.settings = {
+      {"strategy", config.strategy},
+      {"fees (maker/taker bps)", std::to_string(config.options.fees.maker_bps) + " / " +
+                                     std::to_string(config.options.fees.taker_bps)},
+      {"slippage", config.options.slippage.ToString()}};
+  for (const auto& [key, value] : config.params) input.settings.emplace_back("param " + key, value);
+  if (job.comparison) input.extra["comparison"] = ToJson(*job.comparison);
+  std::filesystem::path json_path = config.report;
+  json_path.replace_extension(".json");
+  return WriteReport(input, config.report, json_path);
 }
 
 Status RunBacktestCommand(const GlobalOptions& globals, const BacktestArgs& args) {
-  VIGIL_ASSIGN_OR_RETURN(BacktestOptions options, MakeOptions(args));
-  VIGIL_ASSIGN_OR_RETURN(StrategyParams params, ParseStrategyParams(args.params));
-  VIGIL_ASSIGN_OR_RETURN(std::unique_ptr<Strategy> strategy, MakeStrategy(args.strategy, params));
-  VIGIL_ASSIGN_OR_RETURN(BarSeries bars, ReadCandles(args));
-  const auto start = std::chrono::steady_clock::now();
-  VIGIL_ASSIGN_OR_RETURN(BacktestResult result,
-                         RunBacktest(std::span<const BarSeries>(&bars, 1), *strategy, options));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  VIGIL_ASSIGN_OR_RETURN(BacktestJobConfig config, MakeJob(args));
+  std::unique_ptr<Store> store;
+  std::optional<ModelRegistry> registry;
+  BacktestEnvironment environment;
+  if (!config.instruments.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(store, OpenHomeStore(globals));
+    environment.store = store.get();
+  }
+  if (!config.registered.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(registry, OpenHomeRegistry(globals));
+    environment.registry = &*registry;
+  }
+  VIGIL_ASSIGN_OR_RETURN(BacktestJobResult job, RunBacktestJob(config, environment));
+  if (!config.report.empty()) VIGIL_RETURN_IF_ERROR(WriteJobReport(config, job));
   if (globals.json) {
-    PrintJsonSummary(result, seconds);
+    PrintJsonSummary(job);
   } else {
-    PrintTable(args, bars, result, seconds);
+    PrintTable(config, job);
   }
   return Status::Ok();
 }
@@ -130,19 +202,35 @@ void AddBacktestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_c
   auto args = std::make_shared<BacktestArgs>();
   CLI::App* cmd = app.add_subcommand(
       "backtest", "Replay candles through a strategy on a simulated venue with fees and slippage");
-  cmd->add_option("--input", args->input, "Candle file (CSV, freqtrade JSON, ...)")->required();
-  cmd->add_option("--strategy", args->strategy, "buy_hold|sma_cross")->required();
-  cmd->add_option("--params", args->params, "Strategy parameters k=v,... (sma_cross: fast, slow)");
+  args->command = cmd;
+  cmd->add_option("--config", args->config, "Backtest config YAML (docs/backtesting.md)");
+  cmd->add_option("--input", args->input, "Candle file (CSV, freqtrade JSON, ...)");
+  cmd->add_option("--strategy", args->strategy, "buy_hold|sma_cross|ml_threshold|arbitrage");
+  cmd->add_option("--params", args->params, "Strategy parameters k=v,... (docs/backtesting.md)");
   cmd->add_option("--fee-bps", args->fee_bps,
                   "Fee per fill in basis points of notional (default 5)");
   cmd->add_option(
       "--slippage", args->slippage,
       "fixed:BPS | linear:K (x participation of bar volume) | sqrt:K (default fixed:0)");
   cmd->add_option("--initial-capital", args->initial_capital, "Starting cash (default 10000)");
+  cmd->add_option("--report", args->report, "Write the HTML report here (and .json next to it)");
   cmd->add_option("--latency", args->latency,
                   "Decision to venue, e.g. 200ms (default 0: fills at the next bar's open)");
   cmd->add_option("--venue", args->venue,
                   "Venue of the --input instrument when the file does not say (default file)");
+  cmd->add_option("--kind", args->kind,
+                  "What --input holds: candles (default), trades or book (replayed tick by tick)");
+  cmd->add_option("--symbol", args->symbol,
+                  "Symbol of the --input instrument when the file does not say");
+  cmd->add_option("--train", args->train,
+                  "ml_threshold/arbitrage: a training config to retrain walk-forward");
+  cmd->add_option("--model", args->model, "ml_threshold/arbitrage: a registered model NAME@ALIAS");
+  cmd->add_option("--train-days", args->train_days, "Walk-forward training window (default 30)");
+  cmd->add_option("--step-days", args->step_days, "Walk-forward trading step (default 7)");
+  cmd->add_option("--cache", args->cache, "Save the walk-forward models and signals here");
+  cmd->add_flag("--reuse", args->reuse, "Reuse the signals saved in --cache instead of retraining");
+  cmd->add_option("--baseline", args->baseline,
+                  "Also run this strategy (buy_hold, sma_cross) and compare Sharpe ratios");
   cmd->callback([&globals, args, exit_code] {
     const Status status = RunBacktestCommand(globals, *args);
     *exit_code = status.ok() ? 0 : Fail(status);

@@ -29,16 +29,28 @@ Status CheckPrices(const BarSeries& s, size_t bar) {
 
 }  // namespace
 
+Status CheckTouch(const BarSeries& s, size_t bar) {
+  if (!s.has_book()) return Status::Ok();
+  if (!std::isfinite(s.bid[bar]) || s.bid[bar] <= 0.0)
+    return BarError(s, bar, "bid", "must be a finite price > 0");
+  if (!std::isfinite(s.ask[bar]) || s.ask[bar] < s.bid[bar])
+    return BarError(s, bar, "ask", "must be a finite price >= the bid");
+  return Status::Ok();
+}
+
 Status BarSeries::Validate() const {
-  if (timeframe_ns <= 0) return InvalidArgument(instrument + ": timeframe must be > 0");
+  if (timeframe_ns < 0) return InvalidArgument(instrument + ": timeframe must be >= 0");
   const size_t n = open_time.size();
   if (open.size() != n || high.size() != n || low.size() != n || close.size() != n ||
-      volume.size() != n)
+      volume.size() != n || bid.size() != ask.size() || (has_book() && bid.size() != n))
     return InvalidArgument(instrument + ": columns of different lengths");
   for (size_t bar = 0; bar < n; ++bar) {
+    VIGIL_RETURN_IF_ERROR(CheckTouch(*this, bar));
     if (bar > 0 && open_time[bar].nanos() - open_time[bar - 1].nanos() < timeframe_ns)
       return BarError(*this, bar, "timestamp",
                       "less than one timeframe after the previous bar (or out of order)");
+    if (bar > 0 && open_time[bar] < open_time[bar - 1])
+      return BarError(*this, bar, "timestamp", "before the previous tick");
     VIGIL_RETURN_IF_ERROR(CheckPrices(*this, bar));
   }
   return Status::Ok();
@@ -71,6 +83,64 @@ Result<BarSeries> BarSeriesFromBatch(const RecordBatch& batch,
       frame.HasColumn("volume")
           ? column("volume")
           : std::vector<double>(series.size(), std::numeric_limits<double>::quiet_NaN());
+  VIGIL_RETURN_IF_ERROR(series.Validate());
+  return series;
+}
+
+namespace {
+
+void AddTick(BarSeries& series, int64_t ts, double price, double volume) {
+  series.open_time.emplace_back(ts);
+  series.open.push_back(price);
+  series.high.push_back(price);
+  series.low.push_back(price);
+  series.close.push_back(price);
+  series.volume.push_back(volume);
+}
+
+// The best bid and ask of each snapshot time (rows of one time are contiguous).
+Status AddBookSnapshots(const RecordBatch& batch, BarSeries& series) {
+  const Frame& frame = batch.frame;
+  const std::span<const int64_t> ts = frame.timestamps();
+  const std::span<const int64_t> side = frame.Int64s("side");
+  const std::span<const int64_t> level = frame.Int64s("level");
+  const std::span<const double> price = frame.Doubles("price");
+  const std::span<const double> size = frame.Doubles("size");
+  for (size_t row = 0; row < ts.size();) {
+    double bid = 0.0, ask = 0.0, bid_size = 0.0, ask_size = 0.0;
+    size_t end = row;
+    for (; end < ts.size() && ts[end] == ts[row]; ++end) {
+      if (level[end] != 0) continue;
+      (side[end] > 0 ? bid : ask) = price[end];
+      (side[end] > 0 ? bid_size : ask_size) = size[end];
+    }
+    if (!(bid > 0.0) || !(ask >= bid))
+      return InvalidArgument(series.instrument + ": book snapshot " + Timestamp(ts[row]).ToIso() +
+                             ": needs a best bid and a best ask at or above it");
+    AddTick(series, ts[row], 0.5 * (bid + ask), std::min(bid_size, ask_size));
+    series.bid.push_back(bid);
+    series.ask.push_back(ask);
+    row = end;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<BarSeries> TickSeriesFromBatch(const RecordBatch& batch) {
+  BarSeries series;
+  series.instrument = batch.series.instrument.ToString();
+  series.timeframe_ns = 0;
+  if (batch.series.kind == DataKind::kTrades) {
+    const std::span<const int64_t> ts = batch.frame.timestamps();
+    const std::span<const double> price = batch.frame.Doubles("price");
+    const std::span<const double> qty = batch.frame.Doubles("qty");
+    for (size_t row = 0; row < ts.size(); ++row) AddTick(series, ts[row], price[row], qty[row]);
+  } else if (batch.series.kind == DataKind::kOrderBook) {
+    VIGIL_RETURN_IF_ERROR(AddBookSnapshots(batch, series));
+  } else {
+    return InvalidArgument(series.instrument + ": ticks come from trades or order-book data");
+  }
   VIGIL_RETURN_IF_ERROR(series.Validate());
   return series;
 }

@@ -83,12 +83,76 @@ TEST_F(CliBacktestTest, UnknownStrategyAndSlippageAreNamed) {
   const std::string input = Candles(100);
   CliRun run = sandbox_.Vigil({"backtest", "--input", input, "--strategy", "momentum"});
   EXPECT_EQ(run.exit_code, kExitUsage);
-  EXPECT_NE(run.err.find("unknown strategy 'momentum' (buy_hold or sma_cross)"), std::string::npos)
+  EXPECT_NE(
+      run.err.find("unknown strategy 'momentum' (buy_hold, sma_cross, ml_threshold or arbitrage)"),
+      std::string::npos)
       << run.err;
   run = sandbox_.Vigil(
       {"backtest", "--input", input, "--strategy", "sma_cross", "--slippage", "cubic:2"});
   EXPECT_EQ(run.exit_code, kExitUsage);
   EXPECT_NE(run.err.find("fixed:BPS, linear:K or sqrt:K"), std::string::npos) << run.err;
+}
+
+TEST_F(CliBacktestTest, ConfigFileRunsAndFlagsOverrideIt) {
+  const std::string input = Candles(400);
+  std::ofstream(sandbox_.dir() / "bt.yaml") << "strategy: sma_cross\n"
+                                               "params: {fast: 5, slow: 20}\n"
+                                               "data: {inputs: ["
+                                            << input
+                                            << "]}\n"
+                                               "costs: {fee_bps: 10, slippage: \"fixed:5\"}\n"
+                                               "baseline: buy_hold\n";
+  CliRun from_flags =
+      sandbox_.Vigil({"backtest", "--input", input, "--strategy", "sma_cross", "--params",
+                      "fast=5,slow=20", "--fee-bps", "10", "--slippage", "fixed:5", "--json"});
+  CliRun from_file = sandbox_.Vigil({"backtest", "--config", "bt.yaml", "--json"});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file;
+  const auto file_json = ParseJson(from_file.out);
+  EXPECT_EQ(JsonKeys(file_json), kKeys);
+  EXPECT_EQ(file_json["total_return"], ParseJson(from_flags.out)["total_return"]);
+  CliRun cheaper = sandbox_.Vigil({"backtest", "--config", "bt.yaml", "--fee-bps", "0", "--json"});
+  ASSERT_EQ(cheaper.exit_code, 0) << cheaper;
+  EXPECT_GT(ParseJson(cheaper.out)["total_return"].get<double>(),
+            file_json["total_return"].get<double>());
+  CliRun text = sandbox_.Vigil({"backtest", "--config", "bt.yaml"});
+  EXPECT_NE(text.out.find("vs buy_hold: Sharpe"), std::string::npos) << text.out;
+}
+
+TEST_F(CliBacktestTest, ConfigAndInputAreExclusiveAndConfigErrorsNameTheLine) {
+  const std::string input = Candles(100);
+  std::ofstream(sandbox_.dir() / "bad.yaml") << "strategy: sma_cross\n"
+                                                "data: {inputs: ["
+                                             << input
+                                             << "]}\n"
+                                                "account: {initial_capitol: 5}\n";
+  CliRun run = sandbox_.Vigil({"backtest", "--config", "bad.yaml"});
+  EXPECT_EQ(run.exit_code, kExitUsage);
+  EXPECT_NE(run.err.find("bad.yaml:3: account.initial_capitol"), std::string::npos) << run.err;
+  run = sandbox_.Vigil({"backtest", "--config", "bad.yaml", "--input", input});
+  EXPECT_EQ(run.exit_code, kExitUsage);
+  EXPECT_NE(run.err.find("either --config or --input"), std::string::npos) << run.err;
+}
+
+TEST_F(CliBacktestTest, ReportWritesTheHtmlPageAndItsJson) {
+  const std::string input = Candles(300);
+  CliRun run = sandbox_.Vigil({"backtest", "--input", input, "--strategy", "sma_cross", "--params",
+                               "fast=5,slow=20", "--report", "out.html"});
+  ASSERT_EQ(run.exit_code, 0) << run;
+  EXPECT_TRUE(std::filesystem::exists(sandbox_.dir() / "out.html"));
+  std::ifstream json_file(sandbox_.dir() / "out.json");
+  const std::string text((std::istreambuf_iterator<char>(json_file)),
+                         std::istreambuf_iterator<char>());
+  const auto json = ParseJson(text);
+  EXPECT_TRUE(json.contains("metrics"));
+  EXPECT_TRUE(json.contains("monthly"));
+}
+
+TEST_F(CliBacktestTest, MlThresholdNeedsAModel) {
+  const std::string input = Candles(100);
+  CliRun run = sandbox_.Vigil({"backtest", "--input", input, "--strategy", "ml_threshold"});
+  EXPECT_EQ(run.exit_code, kExitUsage);
+  EXPECT_NE(run.err.find("needs either model.train or model.registered"), std::string::npos)
+      << run.err;
 }
 
 }  // namespace

@@ -12,34 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "scripted.h"
 #include "vigil/backtest/strategies.h"
 #include "vigil/data/reader.h"
 
 namespace vigil {
 namespace {
 
-BarSeries RandomWalk(const std::string& instrument, size_t n, uint64_t seed,
-                     int64_t timeframe = 5 * kNanosPerMinute) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> step(0.0, 0.004);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  BarSeries bars;
-  bars.instrument = instrument;
-  bars.timeframe_ns = timeframe;
-  double price = 100.0;
-  for (size_t t = 0; t < n; ++t) {
-    const double open = price;
-    price *= std::exp(step(rng));
-    bars.open_time.emplace_back(1'704'067'200 * kNanosPerSecond +
-                                static_cast<int64_t>(t) * timeframe);
-    bars.open.push_back(open);
-    bars.close.push_back(price);
-    bars.high.push_back(std::max(open, price) * (1.0 + 0.002 * unit(rng)));
-    bars.low.push_back(std::min(open, price) * (1.0 - 0.002 * unit(rng)));
-    bars.volume.push_back(1000.0 + 500.0 * unit(rng));
-  }
-  return bars;
-}
+using backtest_test::RandomWalk;
 
 struct ReferenceRun {
   std::vector<double> equity;
@@ -300,7 +280,7 @@ TEST(NoLookaheadTest, CatchesAStrategyThatReadsOneBarAhead) {
 }
 
 TEST(StrategyFactoryTest, NamesTheProblem) {
-  EXPECT_NE(MakeStrategy("momentum", {}).status().message().find("buy_hold or sma_cross"),
+  EXPECT_NE(MakeStrategy("momentum", {}).status().message().find("buy_hold, sma_cross"),
             std::string::npos);
   EXPECT_NE(MakeStrategy("sma_cross", {{"fats", "3"}}).status().message().find("fast, slow"),
             std::string::npos);

@@ -5,42 +5,14 @@
 #include <functional>
 #include <vector>
 
+#include "scripted.h"
 #include "vigil/backtest/engine.h"
 
 namespace vigil {
 namespace {
 
-struct Ohlc {
-  double open, high, low, close;
-};
-
-BarSeries Bars(const std::vector<Ohlc>& rows) {
-  BarSeries bars;
-  bars.instrument = "sim:A";
-  bars.timeframe_ns = kNanosPerHour;
-  for (size_t t = 0; t < rows.size(); ++t) {
-    bars.open_time.emplace_back(static_cast<int64_t>(t) * kNanosPerHour);
-    bars.open.push_back(rows[t].open);
-    bars.high.push_back(rows[t].high);
-    bars.low.push_back(rows[t].low);
-    bars.close.push_back(rows[t].close);
-    bars.volume.push_back(1000.0);
-  }
-  return bars;
-}
-
-// Calls `act` at every close with the number of closed bars.
-class ScriptedStrategy final : public Strategy {
- public:
-  explicit ScriptedStrategy(std::function<void(StrategyContext&, size_t closed)> act)
-      : act_(std::move(act)) {}
-  void OnBar(StrategyContext& context, size_t instrument) override {
-    act_(context, context.market().closed(instrument));
-  }
-
- private:
-  std::function<void(StrategyContext&, size_t)> act_;
-};
+using backtest_test::Bars;
+using backtest_test::Ohlc;
 
 BacktestOptions Options() {
   BacktestOptions options;
@@ -50,7 +22,8 @@ BacktestOptions Options() {
 }
 
 BacktestResult RunScript(const BarSeries& bars, std::function<void(StrategyContext&, size_t)> act) {
-  ScriptedStrategy strategy(std::move(act));
+  backtest_test::ScriptedStrategy strategy(
+      [&act](StrategyContext& context, size_t, size_t closed) { act(context, closed); });
   Result<BacktestResult> result = RunBacktest(std::vector<BarSeries>{bars}, strategy, Options());
   EXPECT_TRUE(result.ok()) << result.status().ToString();
   return std::move(*result);

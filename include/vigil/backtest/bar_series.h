@@ -1,6 +1,12 @@
-// The candles a backtest replays, one series per instrument: columnar and strictly increasing
-// in open time. A bar opened at t is known only at its close, t + timeframe; that is the
-// earliest time any decision may use it.
+// The market a backtest replays, one series per instrument, columnar and in time order:
+//   - candles: open times strictly increasing, a timeframe apart at least. A bar opened at t
+//     is known only at its close, t + timeframe; that is the earliest time any decision may
+//     use it.
+//   - ticks (timeframe 0): trades, or top-of-book snapshots; each row is one event known at
+//     its own time (times non-decreasing). A trade is a row with open = high = low = close =
+//     its price and volume = its quantity; a snapshot's prices are the mid, and `bid` / `ask`
+//     hold the touch, where market orders fill (buys at the ask, sells at the bid), with
+//     volume = the smaller of the two touch sizes.
 //
 //   VIGIL_ASSIGN_OR_RETURN(vigil::ParsedFile parsed, reader.Read("ETH_BTC-5m.csv"));
 //   VIGIL_ASSIGN_OR_RETURN(vigil::BarSeries bars, vigil::BarSeriesFromBatch(parsed.batches[0]));
@@ -20,18 +26,22 @@ namespace vigil {
 
 struct BarSeries {
   std::string instrument;    // "venue:symbol"
-  int64_t timeframe_ns = 0;  // > 0
+  int64_t timeframe_ns = 0;  // > 0 for candles, 0 for ticks
   std::vector<Timestamp> open_time;
   std::vector<double> open, high, low, close;
-  std::vector<double> volume;  // NaN where the source has none
+  std::vector<double> volume;    // NaN where the source has none
+  std::vector<double> bid, ask;  // book snapshots only (else empty)
 
+  bool ticks() const { return timeframe_ns == 0; }
+  bool has_book() const { return !bid.empty(); }
   size_t size() const { return open_time.size(); }
   Timestamp close_time(size_t bar) const {
     return Timestamp(open_time[bar].nanos() + timeframe_ns);
   }
-  // Columns of one length, open times strictly increasing and at least one timeframe apart,
-  // prices finite and > 0 with low <= open, close <= high. InvalidArgument naming the
-  // instrument, the bar and the field otherwise.
+  // Columns of one length (bid and ask: that or empty), open times strictly increasing and
+  // at least one timeframe apart (ticks: non-decreasing), prices finite and > 0 with low <=
+  // open, close <= high and bid <= ask. InvalidArgument naming the instrument, the bar and
+  // the field otherwise.
   Status Validate() const;
 };
 
@@ -39,5 +49,10 @@ struct BarSeries {
 // batch's series key ("5m"), or `timeframe_override` ("" = the key's).
 Result<BarSeries> BarSeriesFromBatch(const RecordBatch& batch,
                                      const std::string& timeframe_override = "");
+
+// A trades batch as ticks (one row per trade), or an order-book batch as top-of-book
+// snapshots (one row per snapshot time with both a best bid and a best ask; a crossed or
+// one-sided snapshot is an InvalidArgument naming its time).
+Result<BarSeries> TickSeriesFromBatch(const RecordBatch& batch);
 
 }  // namespace vigil

@@ -13,10 +13,12 @@
 
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "vigil/backtest/signals.h"
 #include "vigil/backtest/strategy.h"
 #include "vigil/core/status.h"
 
@@ -28,9 +30,20 @@ using StrategyParams = std::map<std::string, std::string>;
 // or repeated entry.
 Result<StrategyParams> ParseStrategyParams(std::string_view text);
 
+// What model-driven strategies read besides the bars: signals matched to the replayed
+// instruments by name. The strategy keeps a view: the signals must outlive it.
+struct StrategyInputs {
+  std::span<const ModelSignals> signals;
+};
+
+// Whether the strategy trades on model signals (ml_threshold, arbitrage).
+bool NeedsSignals(std::string_view name);
+
 // The strategy `name` with `params`; InvalidArgument for an unknown name (listing the known
-// ones), an unknown parameter (listing the strategy's) or a bad value.
-Result<std::unique_ptr<Strategy>> MakeStrategy(std::string_view name, const StrategyParams& params);
+// ones), an unknown parameter (listing the strategy's), a bad value, or a signal strategy
+// given no signals.
+Result<std::unique_ptr<Strategy>> MakeStrategy(std::string_view name, const StrategyParams& params,
+                                               const StrategyInputs& inputs = {});
 
 std::vector<std::string> StrategyNames();
 

@@ -27,10 +27,13 @@
 
 namespace vigil {
 
-// How an order's quantity is decided. kAllCash and kClosePosition resolve at the fill, against
-// the fill price: a buy then spends the whole cash balance (quantity = cash / (price x (1 +
-// fee rate))) and a sell closes the whole position.
-enum class OrderSizing { kQuantity, kAllCash, kClosePosition };
+// How an order's quantity is decided. kAllCash, kClosePosition and kTargetFraction resolve at
+// the fill, against the fill price: a kAllCash buy spends the whole cash balance (quantity =
+// cash / (price x (1 + fee rate))), kClosePosition trades the whole position back to zero (a
+// sell for a long, a buy for a short), and kTargetFraction trades to a position worth
+// target_fraction x equity (negative: short), equity valued at the fill price; the side is
+// then the direction of the change and `side` is ignored.
+enum class OrderSizing { kQuantity, kAllCash, kClosePosition, kTargetFraction };
 
 // When an order executes, on the first bar that opens at or after its arrival or a later
 // one (orders stay until they fill or are cancelled):
@@ -50,14 +53,21 @@ struct OrderRequest {
   OrderSizing sizing = OrderSizing::kQuantity;
   double quantity = 0.0;  // kQuantity: > 0, in base units
   OrderType type = OrderType::kMarket;
-  double limit_price = 0.0;  // kLimit: > 0
-  double stop_price = 0.0;   // kStop: > 0
+  double limit_price = 0.0;      // kLimit: > 0
+  double stop_price = 0.0;       // kStop: > 0
+  double target_fraction = 0.0;  // kTargetFraction: finite; |x| <= max_leverage (engine.h)
 
   static OrderRequest BuyWithAllCash(size_t instrument) {
     return {instrument, OrderSide::kBuy, OrderSizing::kAllCash, 0.0};
   }
   static OrderRequest ClosePosition(size_t instrument) {
     return {instrument, OrderSide::kSell, OrderSizing::kClosePosition, 0.0};
+  }
+  // A position worth `fraction` of equity: 1 fully long, 0 flat, -0.5 half-equity short.
+  static OrderRequest TargetFraction(size_t instrument, double fraction) {
+    OrderRequest order{instrument, OrderSide::kBuy, OrderSizing::kTargetFraction, 0.0};
+    order.target_fraction = fraction;
+    return order;
   }
   // This order as a limit or a stop order at `price`.
   OrderRequest AtLimit(double price) const {
@@ -108,7 +118,10 @@ class StrategyContext {
   virtual Timestamp now() const = 0;  // the close time of the bar being decided on
   virtual const MarketView& market() const = 0;
   virtual double cash() const = 0;
-  virtual double position(size_t instrument) const = 0;   // base units, >= 0
+  // Cash plus every position at its latest close.
+  virtual double equity() const = 0;
+  // Base units; negative for a short (only when the options allow shorts).
+  virtual double position(size_t instrument) const = 0;
   virtual bool has_pending(size_t instrument) const = 0;  // an order not yet filled
   // Queues the order (decided now); an invalid one (unknown instrument, quantity <= 0 for
   // kQuantity, a limit or stop price <= 0) is rejected and counted.

@@ -1,10 +1,22 @@
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "strategies_internal.h"
 
 namespace vigil {
 namespace backtest_internal {
+namespace {
+
+std::string FormatBound(double x) {
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", x);
+  return text;
+}
+
+}  // namespace
 
 Status CheckKnownParams(std::string_view strategy, const StrategyParams& params,
                         std::initializer_list<std::string_view> known) {
@@ -33,6 +45,20 @@ Result<int> IntParam(const StrategyParams& params, const std::string& name, int 
   return value;
 }
 
+Result<double> DoubleParam(const StrategyParams& params, const std::string& name, double fallback,
+                           double minimum, double maximum) {
+  const auto it = params.find(name);
+  if (it == params.end()) return fallback;
+  const std::string& text = it->second;
+  double value = 0.0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || !(value >= minimum) ||
+      !(value <= maximum))
+    return InvalidArgument("parameter " + name + "=" + text + ": must be a number in [" +
+                           FormatBound(minimum) + ", " + FormatBound(maximum) + "]");
+  return value;
+}
+
 }  // namespace backtest_internal
 
 Result<StrategyParams> ParseStrategyParams(std::string_view text) {
@@ -53,16 +79,22 @@ Result<StrategyParams> ParseStrategyParams(std::string_view text) {
   return params;
 }
 
-std::vector<std::string> StrategyNames() { return {"buy_hold", "sma_cross"}; }
+std::vector<std::string> StrategyNames() {
+  return {"buy_hold", "sma_cross", "ml_threshold", "arbitrage"};
+}
 
-Result<std::unique_ptr<Strategy>> MakeStrategy(std::string_view name,
-                                               const StrategyParams& params) {
+bool NeedsSignals(std::string_view name) { return name == "ml_threshold" || name == "arbitrage"; }
+
+Result<std::unique_ptr<Strategy>> MakeStrategy(std::string_view name, const StrategyParams& params,
+                                               const StrategyInputs& inputs) {
   Result<std::unique_ptr<Strategy>> strategy =
-      name == "buy_hold" ? backtest_internal::MakeBuyHold(params)
-      : name == "sma_cross"
-          ? backtest_internal::MakeSmaCross(params)
-          : Result<std::unique_ptr<Strategy>>(InvalidArgument(
-                "unknown strategy '" + std::string(name) + "' (buy_hold or sma_cross)"));
+      name == "buy_hold"       ? backtest_internal::MakeBuyHold(params)
+      : name == "sma_cross"    ? backtest_internal::MakeSmaCross(params)
+      : name == "ml_threshold" ? backtest_internal::MakeMlThreshold(params, inputs)
+      : name == "arbitrage"    ? backtest_internal::MakeArbitrage(params, inputs)
+                               : Result<std::unique_ptr<Strategy>>(InvalidArgument(
+                                     "unknown strategy '" + std::string(name) +
+                                     "' (buy_hold, sma_cross, ml_threshold or arbitrage)"));
   if (!strategy.ok()) return strategy.status().WithContext("strategy");
   return strategy;
 }

@@ -16,7 +16,15 @@ Status CheckKnownParams(std::string_view strategy, const StrategyParams& params,
 Result<int> IntParam(const StrategyParams& params, const std::string& name, int fallback,
                      int minimum);
 
+// A number parameter within [minimum, maximum], or `fallback` when absent.
+Result<double> DoubleParam(const StrategyParams& params, const std::string& name, double fallback,
+                           double minimum, double maximum);
+
 Result<std::unique_ptr<Strategy>> MakeBuyHold(const StrategyParams& params);
 Result<std::unique_ptr<Strategy>> MakeSmaCross(const StrategyParams& params);
+Result<std::unique_ptr<Strategy>> MakeMlThreshold(const StrategyParams& params,
+                                                  const StrategyInputs& inputs);
+Result<std::unique_ptr<Strategy>> MakeArbitrage(const StrategyParams& params,
+                                                const StrategyInputs& inputs);
 
 }  // namespace vigil::backtest_internal
