@@ -2,13 +2,15 @@
 //   [--fee-bps X] [--slippage fixed:BPS|linear:K|sqrt:K] [--initial-capital C] [--report FILE.html]
 //   [--json] [--latency D] [--venue V] [--symbol S] [--kind candles|trades|book] [--train
 //   TRAIN.yaml | --model NAME@ALIAS] [--train-days N]
-//   [--step-days N] [--cache DIR] [--reuse] [--baseline NAME]
+//   [--step-days N] [--cache DIR] [--reuse] [--baseline NAME] [--leverage L] [--allow-short]
+//   [--risk k=v,...] [--gas G] [--funding FILE [--funding-column C]]
 // Replays candles through a strategy on the simulated venue and prints its performance
 // (docs/backtesting.md). The flags given override the config file's settings. Bad candle
 // rows fail the run, each named by file, line and field.
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,12 +23,52 @@ namespace {
 
 struct BacktestArgs {
   std::string config, input, strategy, params, slippage, latency, venue, report, kind, symbol;
-  std::string train, model, cache, baseline;
+  std::string train, model, cache, baseline, risk, funding, funding_column = "rate";
   double fee_bps = 0.0, initial_capital = 0.0, train_days = 0.0, step_days = 0.0;
-  bool reuse = false;
+  double leverage = 1.0, gas = 0.0;
+  bool reuse = false, allow_short = false;
   const CLI::App* command = nullptr;
   bool given(const char* flag) const { return command->count(flag) > 0; }
 };
+
+// --risk max_drawdown=0.2,daily_loss_limit=0.05,max_gross_exposure=1,max_position_fraction=1
+Status ApplyRiskFlag(const std::string& text, RiskLimits& limits) {
+  VIGIL_ASSIGN_OR_RETURN(StrategyParams entries, ParseStrategyParams(text));
+  for (const auto& [key, value] : entries) {
+    double* target = key == "max_drawdown"            ? &limits.max_drawdown
+                     : key == "daily_loss_limit"      ? &limits.daily_loss_limit
+                     : key == "max_gross_exposure"    ? &limits.max_gross_exposure
+                     : key == "max_position_fraction" ? &limits.max_position_fraction
+                                                      : nullptr;
+    if (target == nullptr)
+      return InvalidArgument("--risk: unknown limit '" + key +
+                             "' (max_drawdown, daily_loss_limit, max_gross_exposure, "
+                             "max_position_fraction)");
+    try {
+      size_t used = 0;
+      *target = std::stod(value, &used);
+      if (used != value.size()) throw std::invalid_argument(value);
+    } catch (const std::exception&) {
+      return InvalidArgument("--risk: " + key + "=" + value + ": not a number");
+    }
+  }
+  return limits.Validate().WithContext("--risk");
+}
+
+// The flags that set the account, its risk limits and its costs beyond fees and slippage.
+Status ApplyAccountFlags(const BacktestArgs& args, BacktestJobConfig& job) {
+  if (args.given("--leverage")) job.options.max_leverage = args.leverage;
+  if (args.given("--allow-short")) job.options.allow_short = args.allow_short;
+  if (args.given("--risk")) VIGIL_RETURN_IF_ERROR(ApplyRiskFlag(args.risk, job.options.risk));
+  if (args.given("--gas") || args.given("--funding")) {
+    if (job.inputs.size() != 1)
+      return InvalidArgument("--gas/--funding: apply to one --input; use the config for more");
+  }
+  if (args.given("--gas"))
+    job.options.gas_per_fill[job.venues.empty() ? job.venue : job.venues[0]] = args.gas;
+  if (args.given("--funding")) job.funding.push_back({"", args.funding, args.funding_column});
+  return Status::Ok();
+}
 
 // The job from the config file or the flags, the flags given overriding the file.
 Result<BacktestJobConfig> MakeJob(const BacktestArgs& args) {
@@ -66,6 +108,7 @@ Result<BacktestJobConfig> MakeJob(const BacktestArgs& args) {
   if (args.given("--cache")) job.walk_forward.cache_dir = args.cache;
   if (args.reuse) job.walk_forward.reuse = true;
   if (args.given("--baseline")) job.baseline = args.baseline;
+  VIGIL_RETURN_IF_ERROR(ApplyAccountFlags(args, job));
   VIGIL_RETURN_IF_ERROR(job.Validate());
   return job;
 }
@@ -229,6 +272,17 @@ void AddBacktestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_c
   cmd->add_option("--step-days", args->step_days, "Walk-forward trading step (default 7)");
   cmd->add_option("--cache", args->cache, "Save the walk-forward models and signals here");
   cmd->add_flag("--reuse", args->reuse, "Reuse the signals saved in --cache instead of retraining");
+  cmd->add_option("--leverage", args->leverage,
+                  "Most gross position value / equity (default 1: unlevered); > 1 is a margin "
+                  "account with liquidations");
+  cmd->add_flag("--allow-short", args->allow_short, "Allow short positions (a margin account)");
+  cmd->add_option("--risk", args->risk,
+                  "Risk limits k=v,...: max_drawdown, daily_loss_limit, max_gross_exposure, "
+                  "max_position_fraction");
+  cmd->add_option("--gas", args->gas, "Gas per fill of the --input venue (quote currency)");
+  cmd->add_option("--funding", args->funding, "Funding-rate file of the --input perpetual");
+  cmd->add_option("--funding-column", args->funding_column,
+                  "Its rate column (default rate; open for freqtrade's rate candles)");
   cmd->add_option("--baseline", args->baseline,
                   "Also run this strategy (buy_hold, sma_cross) and compare Sharpe ratios");
   cmd->callback([&globals, args, exit_code] {

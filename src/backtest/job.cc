@@ -193,6 +193,7 @@ Result<BacktestJobResult> RunBacktestJob(const BacktestJobConfig& config,
   for (const FundingInput& input : config.funding) {
     Result<FundingSeries> funding = ReadFunding(input);
     if (!funding.ok()) return funding.status().WithContext("data.funding");
+    if (funding->instrument.empty()) funding->instrument = data.bars.front().instrument;
     options.funding.push_back(std::move(*funding));
   }
   BacktestJobResult out;

@@ -13,6 +13,8 @@
 
 #include "scripted.h"
 #include "vigil/backtest/job.h"
+#include "vigil/data/reader.h"
+#include "vigil/pipeline/training_job.h"
 
 namespace vigil {
 namespace {
@@ -247,6 +249,41 @@ TEST(WalkForwardTest, AWindowTrainsOnlyOnLabelsKnownBeforeItTrades) {
     EXPECT_GE(close, window.trade_from.nanos());
     EXPECT_LT(close, window.trade_to.nanos());
   }
+}
+
+// A registered model scores the stored bars with its own feature set; the note says the
+// backtest overlaps its training data.
+TEST(RegisteredModelTest, ScoresStoredInstrumentsAndFlagsInSampleSignals) {
+  TempDir dir;
+  const BarSeries bars = RandomWalk("file:AAA/BTC", 900, 12);
+  ReadOptions options;
+  options.venue = "file";
+  MarketFileReader reader(options);
+  Result<ParsedFile> parsed = reader.Read(WriteCandles(dir.path() / "a", "AAA", bars));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  Result<std::unique_ptr<Store>> store = OpenStore("sqlite:" + (dir.path() / "s.db").string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->Write({"a", parsed->batches, {}}).ok());
+  Result<ModelRegistry> registry = ModelRegistry::Open(dir.path() / "models");
+  ASSERT_TRUE(registry.ok());
+  Result<TrainingConfig> training =
+      ParseTrainingConfig(kDirectionConfig, "direction.yaml", dir.path());
+  ASSERT_TRUE(training.ok()) << training.status().ToString();
+  Result<TrainingResult> trained = RunTrainingJob(*training, **store, *registry, {});
+  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+
+  BacktestJobConfig job;
+  job.strategy = "ml_threshold";
+  job.params = {{"enter", "0.5"}};
+  job.instruments = {"file:AAA/BTC"};
+  job.registered = "wf_direction@production";
+  Result<BacktestJobResult> run = RunBacktestJob(job, {store->get(), &*registry, {}});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->signals.size(), 1u);
+  EXPECT_GT(run->signals[0].size(), 700u);
+  EXPECT_FALSE(run->result.decisions.empty());
+  EXPECT_NE(run->model_note.find("in-sample"), std::string::npos) << run->model_note;
+  EXPECT_EQ(run->bars[0].size(), bars.size());
 }
 
 TEST(BacktestConfigTest, ParsesEverySectionAndNamesTheBadKey) {
