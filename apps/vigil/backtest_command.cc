@@ -114,24 +114,9 @@ Result<BacktestJobConfig> MakeJob(const BacktestArgs& args) {
 }
 
 void PrintJsonSummary(const BacktestJobResult& job) {
-  const BacktestResult& result = job.result;
-  const PerformanceMetrics& m = result.metrics;
-  nlohmann::ordered_json out;
-  out["total_return"] = JsonNumber(m.total_return);
-  out["cagr"] = JsonNumber(m.cagr);
-  out["volatility"] = JsonNumber(m.volatility);
-  out["sharpe"] = JsonNumber(m.sharpe);
-  out["sortino"] = JsonNumber(m.sortino);
-  out["calmar"] = JsonNumber(m.calmar);
-  out["max_drawdown"] = JsonNumber(m.max_drawdown);
-  out["win_rate"] = JsonNumber(m.win_rate);
-  out["profit_factor"] = JsonNumber(m.profit_factor);
-  out["trades"] = m.trades;
-  out["exposure"] = JsonNumber(m.exposure);
-  out["turnover"] = JsonNumber(m.turnover);
-  out["fees_paid"] = JsonNumber(m.fees_paid);
-  out["events"] = result.events;
-  out["events_per_second"] = JsonNumber(static_cast<double>(result.events) / job.seconds);
+  nlohmann::ordered_json out = MetricsJson(job.result.metrics);
+  out["events"] = job.result.events;
+  out["events_per_second"] = JsonNumber(static_cast<double>(job.result.events) / job.seconds);
   PrintJson(out);
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "vigil/backtest/metrics.h"
 #include "vigil/core/rng.h"
 
 namespace vigil {
@@ -516,10 +517,6 @@ Status CheckSameRun(const BacktestResult& strategy, const BacktestResult& baseli
   return CheckEquity(baseline.equity, marks, "baseline.equity");
 }
 
-nlohmann::json JsonNumber(double value) {
-  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
-}
-
 }  // namespace
 
 Status BootstrapOptions::Validate() const {
@@ -635,15 +632,15 @@ Result<SharpeComparison> CompareSharpe(const BacktestResult& strategy,
 }
 
 nlohmann::json ToJson(const SharpeComparison& c) {
-  return {{"sharpe_strategy", JsonNumber(c.sharpe_strategy)},
-          {"sharpe_baseline", JsonNumber(c.sharpe_baseline)},
-          {"difference", JsonNumber(c.difference)},
-          {"lower", JsonNumber(c.lower)},
-          {"upper", JsonNumber(c.upper)},
-          {"confidence", JsonNumber(c.confidence)},
-          {"p_value", JsonNumber(c.p_value)},
-          {"standard_error", JsonNumber(c.standard_error)},
-          {"block_length", JsonNumber(c.block_length)},
+  return {{"sharpe_strategy", JsonFinite(c.sharpe_strategy)},
+          {"sharpe_baseline", JsonFinite(c.sharpe_baseline)},
+          {"difference", JsonFinite(c.difference)},
+          {"lower", JsonFinite(c.lower)},
+          {"upper", JsonFinite(c.upper)},
+          {"confidence", JsonFinite(c.confidence)},
+          {"p_value", JsonFinite(c.p_value)},
+          {"standard_error", JsonFinite(c.standard_error)},
+          {"block_length", JsonFinite(c.block_length)},
           {"resamples", c.resamples},
           {"periods", c.periods}};
 }

@@ -155,4 +155,26 @@ Result<PerformanceMetrics> ComputePerformance(const PerformanceInput& input) {
   return m;
 }
 
+nlohmann::ordered_json JsonFinite(double value) {
+  return std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json MetricsJson(const PerformanceMetrics& m) {
+  nlohmann::ordered_json out;
+  out["total_return"] = JsonFinite(m.total_return);
+  out["cagr"] = JsonFinite(m.cagr);
+  out["volatility"] = JsonFinite(m.volatility);
+  out["sharpe"] = JsonFinite(m.sharpe);
+  out["sortino"] = JsonFinite(m.sortino);
+  out["calmar"] = JsonFinite(m.calmar);
+  out["max_drawdown"] = JsonFinite(m.max_drawdown);
+  out["win_rate"] = JsonFinite(m.win_rate);
+  out["profit_factor"] = JsonFinite(m.profit_factor);
+  out["trades"] = m.trades;
+  out["exposure"] = JsonFinite(m.exposure);
+  out["turnover"] = JsonFinite(m.turnover);
+  out["fees_paid"] = JsonFinite(m.fees_paid);
+  return out;
+}
+
 }  // namespace vigil

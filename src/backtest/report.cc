@@ -21,14 +21,9 @@ namespace {
 // highest value of two series (equity and drawdown).
 constexpr size_t kMinPoints = 6;
 
-nlohmann::json JsonNumber(double value) {
-  if (!std::isfinite(value)) return nullptr;
-  return value;
-}
-
 nlohmann::json JsonNumbers(std::span<const double> values, std::span<const size_t> kept) {
   nlohmann::json out = nlohmann::json::array();
-  for (size_t index : kept) out.push_back(JsonNumber(values[index]));
+  for (size_t index : kept) out.push_back(nlohmann::json(JsonFinite(values[index])));
   return out;
 }
 
@@ -127,33 +122,20 @@ size_t MarkCount(const BacktestResult& result) {
   return std::min(result.mark_times.size(), result.equity.size());
 }
 
-nlohmann::json MetricsJson(const BacktestResult& result, double initial_capital) {
+nlohmann::json ResultJson(const BacktestResult& result, double initial_capital) {
   const PerformanceMetrics& m = result.metrics;
-  nlohmann::json out;
-  out["total_return"] = JsonNumber(m.total_return);
-  out["cagr"] = JsonNumber(m.cagr);
-  out["volatility"] = JsonNumber(m.volatility);
-  out["sharpe"] = JsonNumber(m.sharpe);
-  out["sortino"] = JsonNumber(m.sortino);
-  out["calmar"] = JsonNumber(m.calmar);
-  out["max_drawdown"] = JsonNumber(m.max_drawdown);
+  nlohmann::json out = MetricsJson(m);
   out["max_drawdown_duration_hours"] =
-      JsonNumber(static_cast<double>(m.max_drawdown_duration_ns) / kNanosPerHour);
-  out["win_rate"] = JsonNumber(m.win_rate);
-  out["profit_factor"] = JsonNumber(m.profit_factor);
-  out["average_trade"] = JsonNumber(m.average_trade);
-  out["exposure"] = JsonNumber(m.exposure);
-  out["turnover"] = JsonNumber(m.turnover);
-  out["trades"] = m.trades;
-  out["fees_paid"] = JsonNumber(m.fees_paid);
-  out["slippage_paid"] = JsonNumber(m.slippage_paid);
-  out["initial_capital"] = JsonNumber(initial_capital);
-  out["final_equity"] = JsonNumber(result.equity.empty() ? 0.0 : result.equity.back());
+      JsonFinite(static_cast<double>(m.max_drawdown_duration_ns) / kNanosPerHour);
+  out["average_trade"] = JsonFinite(m.average_trade);
+  out["slippage_paid"] = JsonFinite(m.slippage_paid);
+  out["initial_capital"] = JsonFinite(initial_capital);
+  out["final_equity"] = JsonFinite(result.equity.empty() ? 0.0 : result.equity.back());
   out["fills"] = result.fills.size();
   out["rejected_orders"] = result.rejected_orders;
   out["liquidations"] = result.liquidations;
-  out["funding_paid"] = JsonNumber(result.funding_paid);
-  out["gas_paid"] = JsonNumber(result.gas_paid);
+  out["funding_paid"] = JsonFinite(result.funding_paid);
+  out["gas_paid"] = JsonFinite(result.gas_paid);
   out["risk_state"] = result.risk_state;
   out["risk_trips"] = result.risk_trips;
   out["events"] = result.events;
@@ -183,9 +165,9 @@ nlohmann::json BaselineJson(const ReportInput& input, size_t max_points) {
   out["marks"] = n;
   out["t"] = JsonMillis(baseline.mark_times, kept);
   out["equity"] = JsonNumbers(equity, kept);
-  out["total_return"] = JsonNumber(baseline.metrics.total_return);
-  out["sharpe"] = JsonNumber(baseline.metrics.sharpe);
-  out["max_drawdown"] = JsonNumber(baseline.metrics.max_drawdown);
+  out["total_return"] = JsonFinite(baseline.metrics.total_return);
+  out["sharpe"] = JsonFinite(baseline.metrics.sharpe);
+  out["max_drawdown"] = JsonFinite(baseline.metrics.max_drawdown);
   return out;
 }
 
@@ -215,12 +197,12 @@ nlohmann::json FillsJson(const std::vector<Fill>& fills) {
                    {"t", fill.time.millis()},
                    {"instrument", fill.instrument},
                    {"side", fill.side == OrderSide::kBuy ? "buy" : "sell"},
-                   {"quantity", JsonNumber(fill.quantity)},
-                   {"price", JsonNumber(fill.price)},
-                   {"reference_price", JsonNumber(fill.reference_price)},
-                   {"gas", JsonNumber(fill.gas)},
+                   {"quantity", JsonFinite(fill.quantity)},
+                   {"price", JsonFinite(fill.price)},
+                   {"reference_price", JsonFinite(fill.reference_price)},
+                   {"gas", JsonFinite(fill.gas)},
                    {"liquidation", fill.liquidation},
-                   {"fee", JsonNumber(fill.fee)}});
+                   {"fee", JsonFinite(fill.fee)}});
   }
   return out;
 }
@@ -230,8 +212,8 @@ nlohmann::json TradesJson(const std::vector<ClosedTrade>& trades) {
   for (const ClosedTrade& trade : trades) {
     out.push_back({{"entry", trade.entry_time.ToIso()},
                    {"exit", trade.exit_time.ToIso()},
-                   {"pnl", JsonNumber(trade.pnl)},
-                   {"return", JsonNumber(trade.return_fraction)}});
+                   {"pnl", JsonFinite(trade.pnl)},
+                   {"return", JsonFinite(trade.return_fraction)}});
   }
   return out;
 }
@@ -243,7 +225,7 @@ nlohmann::json MonthlyJson(const BacktestResult& result, double initial_capital)
        MonthlyReturns(std::span(result.mark_times.data(), n), std::span(result.equity.data(), n),
                       initial_capital)) {
     out.push_back(
-        {{"year", month.year}, {"month", month.month}, {"return", JsonNumber(month.value)}});
+        {{"year", month.year}, {"month", month.month}, {"return", JsonFinite(month.value)}});
   }
   return out;
 }
@@ -403,7 +385,7 @@ nlohmann::json ReportJson(const ReportInput& input, size_t max_points) {
   const BacktestResult& result = *input.result;
   const double initial_capital = InitialCapital(input);
   out["period"] = PeriodJson(result);
-  out["metrics"] = MetricsJson(result, initial_capital);
+  out["metrics"] = ResultJson(result, initial_capital);
   out["equity"] = EquityJson(result, initial_capital, max_points);
   if (input.baseline != nullptr) out["baseline"] = BaselineJson(input, max_points);
   if (input.prices != nullptr) out["price"] = PriceJson(input, max_points);

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "scripted.h"
 #include "vigil/backtest/report.h"
 #include "vigil/backtest/strategies.h"
 #include "vigil/data/reader.h"
@@ -141,24 +142,8 @@ class ReportChromiumTest : public ::testing::Test {
 };
 
 BarSeries FiveMinuteWalk(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> step(0.0, 0.003);
-  BarSeries bars;
-  bars.instrument = "sim:ETH/BTC";
-  bars.timeframe_ns = 5 * kNanosPerMinute;
-  double price = 0.05;
-  for (size_t bar = 0; bar < n; ++bar) {
-    const double open = price;
-    price *= std::exp(step(rng));
-    bars.open_time.emplace_back(1'704'067'200 * kNanosPerSecond +
-                                static_cast<int64_t>(bar) * bars.timeframe_ns);
-    bars.open.push_back(open);
-    bars.close.push_back(price);
-    bars.high.push_back(std::max(open, price) * 1.0005);
-    bars.low.push_back(std::min(open, price) * 0.9995);
-    bars.volume.push_back(500.0);
-  }
-  return bars;
+  return backtest_test::RandomWalk("sim:ETH/BTC", n, seed, 5 * kNanosPerMinute, 1'704'067'200,
+                                   0.003);
 }
 
 BacktestResult Backtest(const BarSeries& bars, const std::string& strategy,

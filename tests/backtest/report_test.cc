@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "scripted.h"
 #include "vigil/backtest/strategies.h"
 
 namespace vigil {
@@ -26,24 +27,7 @@ constexpr int64_t kDec1st2023 = 1'701'388'800;  // 2023-12-01T00:00:00Z, seconds
 
 // Hourly bars of a seeded random walk from 2023-12-01, so a run spans a year boundary.
 BarSeries HourlyWalk(const std::string& instrument, size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> step(0.0, 0.01);
-  BarSeries bars;
-  bars.instrument = instrument;
-  bars.timeframe_ns = kNanosPerHour;
-  double price = 100.0;
-  for (size_t bar = 0; bar < n; ++bar) {
-    const double open = price;
-    price *= std::exp(step(rng));
-    bars.open_time.emplace_back(kDec1st2023 * kNanosPerSecond +
-                                static_cast<int64_t>(bar) * kNanosPerHour);
-    bars.open.push_back(open);
-    bars.close.push_back(price);
-    bars.high.push_back(std::max(open, price) * 1.001);
-    bars.low.push_back(std::min(open, price) * 0.999);
-    bars.volume.push_back(1000.0);
-  }
-  return bars;
+  return backtest_test::RandomWalk(instrument, n, seed, kNanosPerHour, kDec1st2023, 0.01);
 }
 
 BacktestResult Backtest(const BarSeries& bars, const std::string& strategy,

@@ -34,11 +34,13 @@ inline BarSeries Bars(const std::vector<Ohlc>& rows, const std::string& instrume
   return bars;
 }
 
-// A geometric random walk of `n` bars from 2024-01-01 with plausible highs, lows and volumes.
+// A geometric random walk of `n` bars (from 2024-01-01 unless told) with plausible highs,
+// lows and volumes.
 inline BarSeries RandomWalk(const std::string& instrument, size_t n, uint64_t seed,
-                            int64_t timeframe = 5 * kNanosPerMinute) {
+                            int64_t timeframe = 5 * kNanosPerMinute,
+                            int64_t start_seconds = 1'704'067'200, double sigma = 0.004) {
   std::mt19937_64 rng(seed);
-  std::normal_distribution<double> step(0.0, 0.004);
+  std::normal_distribution<double> step(0.0, sigma);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   BarSeries bars;
   bars.instrument = instrument;
@@ -47,7 +49,7 @@ inline BarSeries RandomWalk(const std::string& instrument, size_t n, uint64_t se
   for (size_t t = 0; t < n; ++t) {
     const double open = price;
     price *= std::exp(step(rng));
-    bars.open_time.emplace_back(1'704'067'200 * kNanosPerSecond +
+    bars.open_time.emplace_back(start_seconds * kNanosPerSecond +
                                 static_cast<int64_t>(t) * timeframe);
     bars.open.push_back(open);
     bars.close.push_back(price);

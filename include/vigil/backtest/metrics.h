@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "vigil/core/status.h"
@@ -81,5 +82,13 @@ struct PerformanceMetrics {
 
 // InvalidArgument naming the field when the input breaks the preconditions above.
 Result<PerformanceMetrics> ComputePerformance(const PerformanceInput& input);
+
+// A number for JSON: NaN and infinities (which JSON cannot hold) become null.
+nlohmann::ordered_json JsonFinite(double value);
+
+// The metrics of `vigil backtest --json`, in its order: total_return, cagr, volatility,
+// sharpe, sortino, calmar, max_drawdown, win_rate, profit_factor, trades, exposure,
+// turnover, fees_paid (the command adds events and events_per_second).
+nlohmann::ordered_json MetricsJson(const PerformanceMetrics& metrics);
 
 }  // namespace vigil
