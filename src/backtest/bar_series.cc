@@ -44,8 +44,8 @@ Status BarSeries::Validate() const {
   if (open.size() != n || high.size() != n || low.size() != n || close.size() != n ||
       volume.size() != n || bid.size() != ask.size() || (has_book() && bid.size() != n))
     return InvalidArgument(instrument + ": columns of different lengths");
+  for (size_t bar = 0; bar < n && has_book(); ++bar) VIGIL_RETURN_IF_ERROR(CheckTouch(*this, bar));
   for (size_t bar = 0; bar < n; ++bar) {
-    VIGIL_RETURN_IF_ERROR(CheckTouch(*this, bar));
     if (bar > 0 && open_time[bar].nanos() - open_time[bar - 1].nanos() < timeframe_ns)
       return BarError(*this, bar, "timestamp",
                       "less than one timeframe after the previous bar (or out of order)");

@@ -23,7 +23,14 @@ Simulation::Simulation(std::span<const BarSeries> markets, const BacktestOptions
       position_(markets.size(), 0.0),
       last_close_(markets.size(), 0.0),
       pending_(markets.size()),
-      open_trades_(markets.size()) {}
+      open_trades_(markets.size()),
+      risk_active_(options.risk.active()) {
+  size_t bars = 0;
+  for (const BarSeries& series : markets) bars += series.size();
+  result_.mark_times.reserve(bars);
+  result_.equity.reserve(bars);
+  result_.exposure.reserve(bars);
+}
 
 double Simulation::equity() const {
   double value = cash_;
@@ -61,7 +68,7 @@ void Simulation::Run(Strategy& strategy) {
     }
     SettleFunding();
     Mark();
-    if (options_.risk.active() && guard_.OnMark(now_, result_.equity.back())) Flatten();
+    if (risk_active_ && guard_.OnMark(now_, result_.equity.back())) Flatten();
     for (size_t i : closing_) strategy.OnBar(*this, i);
   }
 }
@@ -111,13 +118,11 @@ void Simulation::Flatten() {
   }
 }
 
+// The curve and trades are moved into the input for ComputePerformance and back after it
+// (RunBacktest): a million marks are not copied.
 PerformanceInput Simulation::Performance() const {
   PerformanceInput input;
   input.initial_capital = options_.initial_capital;
-  input.times = result_.mark_times;
-  input.equity = result_.equity;
-  input.exposure = result_.exposure;
-  input.trades = result_.trades;
   input.traded_notional = traded_notional_;
   input.fees_paid = fees_paid_;
   input.slippage_paid = slippage_paid_;
@@ -209,7 +214,18 @@ Result<BacktestResult> RunBacktest(std::span<const BarSeries> markets, Strategy&
   result.risk_reason = simulation.guard().reason();
   if (result.mark_times.size() < 2)
     return DataError("backtest: fewer than two bar closes to measure performance on");
-  VIGIL_ASSIGN_OR_RETURN(result.metrics, ComputePerformance(simulation.Performance()));
+  PerformanceInput input = simulation.Performance();
+  input.times = std::move(result.mark_times);
+  input.equity = std::move(result.equity);
+  input.exposure = std::move(result.exposure);
+  input.trades = std::move(result.trades);
+  Result<PerformanceMetrics> metrics = ComputePerformance(input);
+  result.mark_times = std::move(input.times);
+  result.equity = std::move(input.equity);
+  result.exposure = std::move(input.exposure);
+  result.trades = std::move(input.trades);
+  if (!metrics.ok()) return metrics.status();
+  result.metrics = *metrics;
   return result;
 }
 

@@ -197,7 +197,7 @@ void Simulation::Execute(const OrderRequest& order, size_t instrument, size_t ba
   }
   const bool adds_risk =
       std::abs(held + delta) > std::abs(held) || Sign(held + delta) == -Sign(held);
-  if (adds_risk && options_.risk.active()) {
+  if (adds_risk && risk_active_) {
     if (!guard_.AllowsNewRisk()) {
       ++result_.rejected_orders;
       return;
@@ -237,7 +237,7 @@ void Simulation::ExecuteAllCash(const OrderRequest& order, size_t instrument, si
       FillPrice(order, OrderSide::kBuy, execution, sized_at_reference, market.volume[bar]);
   const double quantity = budget / (price * (1.0 + rate));
   if (!std::isfinite(price) || !(quantity > 0.0) ||
-      (options_.risk.active() && !guard_.AllowsNewRisk())) {
+      (risk_active_ && !guard_.AllowsNewRisk())) {
     ++result_.rejected_orders;
     return;
   }

@@ -33,55 +33,58 @@ Status CheckInput(const PerformanceInput& input) {
 }
 
 int64_t MedianSpacing(const std::vector<Timestamp>& times) {
+  // Bars of one timeframe, the usual case, need no selection.
+  const int64_t first = times[1].nanos() - times[0].nanos();
+  bool regular = true;
+  for (size_t t = 2; t < times.size() && regular; ++t)
+    regular = times[t].nanos() - times[t - 1].nanos() == first;
+  if (regular) return first;
   std::vector<int64_t> steps(times.size() - 1);
   for (size_t t = 1; t < times.size(); ++t) steps[t - 1] = times[t].nanos() - times[t - 1].nanos();
   std::nth_element(steps.begin(), steps.begin() + steps.size() / 2, steps.end());
   return steps[steps.size() / 2];
 }
 
-std::vector<double> SimpleReturns(const PerformanceInput& input) {
-  std::vector<double> returns(input.equity.size());
-  double previous = input.initial_capital;
-  for (size_t t = 0; t < returns.size(); ++t) {
-    returns[t] = input.equity[t] / previous - 1.0;
-    previous = input.equity[t];
-  }
-  return returns;
+// The simple return of mark t (the first from the initial capital), computed where it is
+// used: two passes over a million marks cost less than storing them.
+double SimpleReturn(const PerformanceInput& input, size_t t) {
+  return input.equity[t] / (t == 0 ? input.initial_capital : input.equity[t - 1]) - 1.0;
 }
 
 double Mean(const std::vector<double>& values) {
   return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
 }
 
-double SampleDeviation(const std::vector<double>& values, double mean) {
-  double squares = 0.0;
-  for (double v : values) squares += (v - mean) * (v - mean);
-  return std::sqrt(squares / static_cast<double>(values.size() - 1));
-}
-
 // x / y, NaN when y is zero (a ratio over no dispersion says nothing).
 double Ratio(double x, double y) { return y > 0.0 ? x / y : kNaN; }
 
 void SetReturnStatistics(const PerformanceInput& input, PerformanceMetrics& m) {
-  const std::vector<double> returns = SimpleReturns(input);
-  const double periods = static_cast<double>(returns.size());
+  const size_t n = input.equity.size();
+  const double periods = static_cast<double>(n);
   const double final_equity = input.equity.back();
   m.total_return = final_equity / input.initial_capital - 1.0;
   m.cagr = final_equity > 0.0
                ? std::pow(final_equity / input.initial_capital, m.periods_per_year / periods) - 1.0
                : -1.0;
   const double risk_free = std::pow(1.0 + input.risk_free_rate, 1.0 / m.periods_per_year) - 1.0;
-  std::vector<double> excess(returns.size());
-  double downside_squares = 0.0;
-  for (size_t t = 0; t < returns.size(); ++t) {
-    excess[t] = returns[t] - risk_free;
-    const double below = std::min(excess[t], 0.0);
+  double return_sum = 0.0, excess_sum = 0.0, downside_squares = 0.0;
+  for (size_t t = 0; t < n; ++t) {
+    const double r = SimpleReturn(input, t);
+    return_sum += r;
+    const double excess = r - risk_free;
+    excess_sum += excess;
+    const double below = std::min(excess, 0.0);
     downside_squares += below * below;
   }
-  const double mean_return = Mean(returns);
-  const double deviation = SampleDeviation(returns, mean_return);
+  const double mean_return = return_sum / periods;
+  double squares = 0.0;  // around the mean: the two-pass sample deviation
+  for (size_t t = 0; t < n; ++t) {
+    const double d = SimpleReturn(input, t) - mean_return;
+    squares += d * d;
+  }
+  const double deviation = std::sqrt(squares / (periods - 1.0));
   const double annual = std::sqrt(m.periods_per_year);
-  const double mean_excess = Mean(excess);
+  const double mean_excess = excess_sum / periods;
   m.volatility = deviation * annual;
   m.sharpe = Ratio(mean_excess, deviation) * annual;
   m.sortino = Ratio(mean_excess, std::sqrt(downside_squares / periods)) * annual;

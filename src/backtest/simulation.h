@@ -65,7 +65,7 @@ class Simulation final : public StrategyContext {
   }
 
   void Run(Strategy& strategy);
-  PerformanceInput Performance() const;
+  PerformanceInput Performance() const;  // all but the curve and the trades
   const RiskGuard& guard() const { return guard_; }
 
  private:
@@ -111,6 +111,7 @@ class Simulation final : public StrategyContext {
   std::vector<OpenTrade> open_trades_;
   std::vector<size_t> closing_;  // the instruments closing at now_
   double traded_notional_ = 0.0, fees_paid_ = 0.0, slippage_paid_ = 0.0;
+  bool risk_active_ = false;
 };
 
 }  // namespace vigil::backtest_internal
