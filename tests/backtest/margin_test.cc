@@ -196,6 +196,30 @@ TEST(RiskLimitTest, TheDrawdownCircuitBreakerFlattensAndBlocksNewPositions) {
   EXPECT_NEAR(run->equity.back(), 9000.0, 1e-9);
 }
 
+TEST(RiskLimitTest, TheDailyLossLimitPausesTradingUntilTheNextUtcDay) {
+  BacktestOptions options = Frictionless(10'000.0);
+  options.risk.daily_loss_limit = 0.05;
+  std::vector<Ohlc> rows(30, Ohlc{94, 94, 94, 94});
+  for (size_t i = 0; i < 3; ++i) rows[i] = {100, 100, 100, 100};
+  rows[3] = {100, 100, 94, 94};
+  Result<BacktestResult> run =
+      RunWith({Bars(rows)}, options, [](StrategyContext& c, size_t, size_t n) {
+        // Bar n - 1 closes at n hours: 1:00 (buy), 6:00 (paused), 24:00 (a new UTC day).
+        if ((n == 1 || n == 6 || n == 24) && c.position(0) == 0.0 && !c.has_pending(0))
+          c.Submit(OrderRequest::BuyWithAllCash(0));
+      });
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  // The 6 % loss at 4:00 pauses and flattens at 4:00's open; the buy decided at 6:00 is
+  // refused; the one decided at 24:00, on a new day, fills at 24:00's open.
+  ASSERT_EQ(run->fills.size(), 3u);
+  EXPECT_EQ(run->fills[1].side, OrderSide::kSell);
+  EXPECT_EQ(run->fills[1].time, Timestamp(4 * kNanosPerHour));
+  EXPECT_EQ(run->rejected_orders, 1);
+  EXPECT_EQ(run->fills[2].time, Timestamp(24 * kNanosPerHour));
+  EXPECT_EQ(run->risk_state, "normal");
+  EXPECT_EQ(run->risk_trips, 1);
+}
+
 TEST(RiskLimitTest, ExposureCapsCutAnOrderToTheLimit) {
   BacktestOptions options = Frictionless(10'000.0);
   options.risk.max_position_fraction = 0.5;
