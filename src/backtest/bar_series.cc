@@ -98,7 +98,14 @@ void AddTick(BarSeries& series, int64_t ts, double price, double volume) {
   series.volume.push_back(volume);
 }
 
-// The best bid and ask of each snapshot time (rows of one time are contiguous).
+// The number of levels the batch shows on its deeper side.
+int DepthOf(std::span<const int64_t> level) {
+  int64_t deepest = 0;
+  for (int64_t l : level) deepest = std::max(deepest, l);
+  return static_cast<int>(deepest) + 1;
+}
+
+// Every level of each snapshot time (rows of one time are contiguous), its touch and mid.
 Status AddBookSnapshots(const RecordBatch& batch, BarSeries& series) {
   const Frame& frame = batch.frame;
   const std::span<const int64_t> ts = frame.timestamps();
@@ -106,18 +113,28 @@ Status AddBookSnapshots(const RecordBatch& batch, BarSeries& series) {
   const std::span<const int64_t> level = frame.Int64s("level");
   const std::span<const double> price = frame.Doubles("price");
   const std::span<const double> size = frame.Doubles("size");
+  BookDepth& depth = series.depth;
+  depth.levels = DepthOf(level);
+  const size_t levels = static_cast<size_t>(depth.levels);
   for (size_t row = 0; row < ts.size();) {
-    double bid = 0.0, ask = 0.0, bid_size = 0.0, ask_size = 0.0;
+    const size_t base = depth.bid_price.size();
+    for (std::vector<double>* prices : {&depth.bid_price, &depth.ask_price})
+      prices->resize(base + levels, std::numeric_limits<double>::quiet_NaN());
+    for (std::vector<double>* sizes : {&depth.bid_size, &depth.ask_size})
+      sizes->resize(base + levels, 0.0);
     size_t end = row;
     for (; end < ts.size() && ts[end] == ts[row]; ++end) {
-      if (level[end] != 0) continue;
-      (side[end] > 0 ? bid : ask) = price[end];
-      (side[end] > 0 ? bid_size : ask_size) = size[end];
+      if (level[end] < 0) continue;
+      const size_t at = base + static_cast<size_t>(level[end]);
+      (side[end] > 0 ? depth.bid_price : depth.ask_price)[at] = price[end];
+      (side[end] > 0 ? depth.bid_size : depth.ask_size)[at] = size[end];
     }
+    const double bid = depth.bid_price[base], ask = depth.ask_price[base];
     if (!(bid > 0.0) || !(ask >= bid))
       return InvalidArgument(series.instrument + ": book snapshot " + Timestamp(ts[row]).ToIso() +
                              ": needs a best bid and a best ask at or above it");
-    AddTick(series, ts[row], 0.5 * (bid + ask), std::min(bid_size, ask_size));
+    AddTick(series, ts[row], 0.5 * (bid + ask),
+            std::min(depth.bid_size[base], depth.ask_size[base]));
     series.bid.push_back(bid);
     series.ask.push_back(ask);
     row = end;
@@ -143,6 +160,24 @@ Result<BarSeries> TickSeriesFromBatch(const RecordBatch& batch) {
   }
   VIGIL_RETURN_IF_ERROR(series.Validate());
   return series;
+}
+
+double BookFillPrice(const BarSeries& series, size_t row, bool buy, double quantity) {
+  const BookDepth& depth = series.depth;
+  if (depth.levels == 0) return buy ? series.ask[row] : series.bid[row];
+  const size_t base = row * static_cast<size_t>(depth.levels);
+  const std::vector<double>& prices = buy ? depth.ask_price : depth.bid_price;
+  const std::vector<double>& sizes = buy ? depth.ask_size : depth.bid_size;
+  double left = quantity, cost = 0.0, last = prices[base];
+  for (int l = 0; l < depth.levels && left > 0.0; ++l) {
+    const double price = prices[base + static_cast<size_t>(l)];
+    if (!std::isfinite(price)) break;
+    const double taken = std::min(left, sizes[base + static_cast<size_t>(l)]);
+    cost += taken * price;
+    left -= taken;
+    last = price;
+  }
+  return (cost + left * last) / quantity;
 }
 
 }  // namespace vigil

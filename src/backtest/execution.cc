@@ -14,6 +14,14 @@ constexpr double kSlack = 1e-9;
 
 int Sign(double x) { return (x > 0.0) - (x < 0.0); }
 
+// A limit order never fills beyond its limit. (A book walk past the limit is priced at the
+// limit rather than partially filled: the engine has no partial fills.)
+double CappedAtLimit(const OrderRequest& order, OrderSide side, double price) {
+  if (order.type != OrderType::kLimit) return price;
+  return side == OrderSide::kBuy ? std::min(price, order.limit_price)
+                                 : std::max(price, order.limit_price);
+}
+
 }  // namespace
 
 namespace {
@@ -29,7 +37,7 @@ std::optional<Execution> ExecutionOnBook(const OrderRequest& order, const BarSer
                        (order.type == OrderType::kStop &&
                         (buy ? touch >= order.stop_price : touch <= order.stop_price));
   if (!reached) return std::nullopt;
-  return Execution{touch, Liquidity::kTaker, true};
+  return Execution{touch, Liquidity::kTaker, false, true, row};
 }
 
 }  // namespace
@@ -120,13 +128,14 @@ void Simulation::FillPending(size_t instrument, size_t bar) {
 
 double Simulation::FillPrice(const OrderRequest& order, OrderSide side, const Execution& execution,
                              double quantity, double volume) const {
-  double price = execution.slips
-                     ? options_.slippage.FillPrice(side, execution.reference, quantity, volume)
-                     : execution.reference;
-  if (order.type == OrderType::kLimit)
-    price = side == OrderSide::kBuy ? std::min(price, order.limit_price)
-                                    : std::max(price, order.limit_price);
-  return price;
+  if (execution.walks_book)
+    return CappedAtLimit(order, side,
+                         BookFillPrice(markets_[order.instrument], execution.row,
+                                       side == OrderSide::kBuy, quantity));
+  return CappedAtLimit(
+      order, side,
+      execution.slips ? options_.slippage.FillPrice(side, execution.reference, quantity, volume)
+                      : execution.reference);
 }
 
 double Simulation::Delta(const OrderRequest& order, size_t instrument, double price,
@@ -236,8 +245,7 @@ void Simulation::ExecuteAllCash(const OrderRequest& order, size_t instrument, si
   const double price =
       FillPrice(order, OrderSide::kBuy, execution, sized_at_reference, market.volume[bar]);
   const double quantity = budget / (price * (1.0 + rate));
-  if (!std::isfinite(price) || !(quantity > 0.0) ||
-      (risk_active_ && !guard_.AllowsNewRisk())) {
+  if (!std::isfinite(price) || !(quantity > 0.0) || (risk_active_ && !guard_.AllowsNewRisk())) {
     ++result_.rejected_orders;
     return;
   }

@@ -16,7 +16,9 @@ namespace vigil::backtest_internal {
 struct Execution {
   double reference = 0.0;  // the price before slippage
   Liquidity liquidity = Liquidity::kTaker;
-  bool slips = true;  // a resting limit fills at its own price
+  bool slips = true;        // a resting limit fills at its own price
+  bool walks_book = false;  // a book snapshot's depth sets the price (no slippage model)
+  size_t row = 0;           // the snapshot
 };
 
 std::optional<Execution> ExecutionOn(const OrderRequest& order, const BarSeries& market,

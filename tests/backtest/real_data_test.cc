@@ -3,6 +3,7 @@
 // book snapshots. Each expectation is worked out from the files independently of the engine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -115,6 +116,27 @@ TEST(RealDataTest, MarketOrdersOnBookSnapshotsFillAtTheTouch) {
   EXPECT_DOUBLE_EQ(book.ask[1], std::stod(rows[1][4]));
   EXPECT_DOUBLE_EQ(book.bid[1], std::stod(rows[1][6]));
   EXPECT_DOUBLE_EQ(book.close[1], 0.5 * (book.bid[1] + book.ask[1]));
+  EXPECT_EQ(book.depth.levels, 5);
+
+  // 2,000,000 of capital buys far more than the best ask holds: the order walks the levels
+  // (asks[i].price and asks[i].amount are columns 4 + 4i and 5 + 4i).
+  job.options.initial_capital = 2'000'000.0;
+  run = RunBacktestJob(job, {});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const Fill& fill = run->result.fills.at(0);
+  double left = fill.quantity, cost = 0.0, last = 0.0;
+  for (int level = 0; level < 5 && left > 0.0; ++level) {
+    last = std::stod(rows[1][4 + 4 * level]);
+    const double taken = std::min(left, std::stod(rows[1][5 + 4 * level]));
+    cost += taken * last;
+    left -= taken;
+  }
+  cost += left * last;  // past the visible depth: the deepest price
+  EXPECT_GT(fill.quantity, std::stod(rows[1][5]));
+  EXPECT_NEAR(fill.price, cost / fill.quantity, 1e-9 * fill.price);
+  EXPECT_GT(fill.price, std::stod(rows[1][4]));
+  EXPECT_NEAR(run->result.metrics.slippage_paid,
+              (fill.price - std::stod(rows[1][4])) * fill.quantity, 1e-6);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 //   - ticks (timeframe 0): trades, or top-of-book snapshots; each row is one event known at
 //     its own time (times non-decreasing). A trade is a row with open = high = low = close =
 //     its price and volume = its quantity; a snapshot's prices are the mid, and `bid` / `ask`
-//     hold the touch, where market orders fill (buys at the ask, sells at the bid), with
-//     volume = the smaller of the two touch sizes.
+//     hold the touch, with volume = the smaller of the two touch sizes, and `depth` every
+//     level the snapshot shows: a market order walks it (BookFillPrice).
 //
 //   VIGIL_ASSIGN_OR_RETURN(vigil::ParsedFile parsed, reader.Read("ETH_BTC-5m.csv"));
 //   VIGIL_ASSIGN_OR_RETURN(vigil::BarSeries bars, vigil::BarSeriesFromBatch(parsed.batches[0]));
@@ -24,6 +24,14 @@
 
 namespace vigil {
 
+// The visible depth of book snapshots, best level first: `levels` price and size pairs per
+// side and row, row-major (row x levels + level); a side with fewer levels is padded with
+// NaN prices and zero sizes.
+struct BookDepth {
+  int levels = 0;
+  std::vector<double> bid_price, bid_size, ask_price, ask_size;
+};
+
 struct BarSeries {
   std::string instrument;    // "venue:symbol"
   int64_t timeframe_ns = 0;  // > 0 for candles, 0 for ticks
@@ -31,6 +39,7 @@ struct BarSeries {
   std::vector<double> open, high, low, close;
   std::vector<double> volume;    // NaN where the source has none
   std::vector<double> bid, ask;  // book snapshots only (else empty)
+  BookDepth depth;               // book snapshots only (else levels = 0)
 
   bool ticks() const { return timeframe_ns == 0; }
   bool has_book() const { return !bid.empty(); }
@@ -49,6 +58,11 @@ struct BarSeries {
 // batch's series key ("5m"), or `timeframe_override` ("" = the key's).
 Result<BarSeries> BarSeriesFromBatch(const RecordBatch& batch,
                                      const std::string& timeframe_override = "");
+
+// The average price of taking `quantity` (> 0) from snapshot `row`'s book: a buy walks the
+// ask levels from the best, a sell the bid levels. What is beyond the visible depth fills at
+// the deepest visible price (the snapshot shows nothing further; say so when sizing large).
+double BookFillPrice(const BarSeries& series, size_t row, bool buy, double quantity);
 
 // A trades batch as ticks (one row per trade), or an order-book batch as top-of-book
 // snapshots (one row per snapshot time with both a best bid and a best ask; a crossed or
