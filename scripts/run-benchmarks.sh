@@ -13,6 +13,9 @@
 #   scripts/run-benchmarks.sh BUILD_DIR forecast # only ARIMA / auto_arima / GARCH vs statsmodels
 #                                                # and R (BENCH_FORECAST_AUTO_SERIES=N times
 #                                                # auto.arima on the first N series, scaled)
+#   scripts/run-benchmarks.sh BUILD_DIR backtest # only sma_cross over 1 M candles vs pandas and a
+#                                                # Python event loop, with the total_return check
+#                                                # against `vigil backtest` (exit 1 on a mismatch)
 set -euo pipefail
 build=${1:-build}
 only=${2:-all}
@@ -259,6 +262,82 @@ for path, prefix, tool, target in ((sys.argv[1], "arima_fit_", "statsmodels ARIM
 PY
 }
 
+# The backtester (issue 9): sma_cross 10/30, 10 bps fees, 5 bps fixed slippage over 1 M
+# one-minute candles on one core (bench/backtest_benchmark.cc), then the benchmark writes the
+# same candles as CSV (and its own answer), `vigil backtest --json` replays that CSV and the
+# real ETH/BTC candles, and scripts/bench/backtest_reference.py runs the same strategy on both
+# files vectorised in pandas / numpy and as a plain Python event loop: timings, and each
+# total_return checked against Vigil's (relative 1e-9). Over 1 M bars those costs (19,472 round
+# trips at 15 bps a side) take equity to ~1e-25 of the capital, so total_return is -1.0 in
+# double precision on every side and only the fill count tells the runs apart; the same
+# candles are therefore also checked without costs, where total_return is far from -1.
+run_backtest() {
+  local busy status=0 data="$out/backtest-data" vigil="$build/apps/vigil/vigil"
+  local real="${BENCH_BACKTEST_REAL_CANDLES:-$root/../shared/data/candles/ETH_BTC-5m.csv}"
+  local costs=(--fee-bps 10 --slippage fixed:5) reference="$root/scripts/bench/backtest_reference.py"
+  busy=$(pgrep -c cc1plus || true)
+  if ((busy > 0)); then
+    echo "run-benchmarks: warning: $busy compiler processes running; the numbers will be low" >&2
+  fi
+  echo "== Google Benchmark: sma_cross over 1 M candles, one core (best of 3 repetitions)"
+  "$build/bench/backtest_benchmark" --benchmark_out="$out/backtest.json" \
+    --benchmark_out_format=json | grep -v -E '_(mean|median|stddev|cv) ' | tee "$out/backtest.txt"
+  rm -rf "$data"
+  "$build/bench/backtest_benchmark" --write_reference_inputs="$data"
+  echo "== vigil backtest --json on the same candles ($data/BTC_USDT-1m.csv) and on $real"
+  "$vigil" backtest --input "$data/BTC_USDT-1m.csv" --strategy sma_cross "${costs[@]}" --json \
+    | tee "$data/vigil_cli_1m.json"
+  "$vigil" backtest --input "$data/BTC_USDT-1m.csv" --strategy sma_cross --fee-bps 0 \
+    --slippage fixed:0 --json | tee "$data/vigil_cli_1m_no_costs.json"
+  "$vigil" backtest --input "$real" --strategy sma_cross "${costs[@]}" --json \
+    | tee "$data/vigil_cli_real.json"
+  echo "== reference: pandas vectorised and a Python event loop on the same candles"
+  /usr/bin/python3 "$reference" "$data/BTC_USDT-1m.csv" --case backtest_sma_cross_1m_candles \
+    --vigil "$data/vigil_cli_1m.json" --vigil "$data/vigil.json" \
+    | tee "$out/reference_backtest.txt" || status=1
+  echo "== reference: the same candles without costs (total_return check only)"
+  /usr/bin/python3 "$reference" "$data/BTC_USDT-1m.csv" --fee-bps 0 --slippage-bps 0 \
+    --repeats 1 --case sma_cross_1m_candles_no_costs --vigil "$data/vigil_cli_1m_no_costs.json" \
+    | tee "$out/reference_backtest_no_costs.txt" || status=1
+  echo "== reference: the real candles $real"
+  /usr/bin/python3 "$reference" "$real" --case sma_cross_real_candles \
+    --vigil "$data/vigil_cli_real.json" | tee "$out/reference_backtest_real.txt" || status=1
+  echo "== backtest: reference seconds / Vigil seconds (> 1: Vigil faster)"
+  print_ratios "$out/backtest.json" "$out/reference_backtest.txt" | tee "$out/backtest_ratios.txt"
+  echo "== backtest: events per second (target >= 5 M on one core) and the total_return checks"
+  /usr/bin/python3 - "$out/backtest.json" "$data/vigil_cli_1m.json" "$out/reference_backtest.txt" \
+    "$out/reference_backtest_no_costs.txt" "$out/reference_backtest_real.txt" <<'PY' \
+    | tee "$out/backtest_summary.txt"
+import json, sys
+bench, cli, *references = sys.argv[1:]
+unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+runs = [r for r in json.load(open(bench))["benchmarks"] if r.get("aggregate_name") == "min"]
+events = json.load(open(cli))["events"]
+# The fastest repeat's time, not its items_per_second (that field follows another repeat).
+for r in runs:
+    seconds = r["real_time"] * unit[r["time_unit"]]
+    print(f"{'vigil engine (Google Benchmark, best of 3)':44} {events / seconds:14,.0f} events/s "
+          f"({seconds * 1e3:.1f} ms, cpu {r['cpu_time'] * unit[r['time_unit']] * 1e3:.1f} ms)"
+          f"  target >= 5,000,000: {'met' if events / seconds >= 5e6 else 'NOT met'}")
+print(f"{'vigil backtest --json (one run, engine only)':44} "
+      f"{json.load(open(cli))['events_per_second']:14,.0f} events/s")
+for line in open(references[0]):
+    if line.startswith("{"):
+        r = json.loads(line)
+        print(f"{r['approach'] + ' (best of 3)':44} {r['events_per_second']:14,.0f} events/s "
+              f"({r['seconds'] * 1e3:.1f} ms, cpu {r['cpu_seconds'] * 1e3:.1f} ms)")
+print(f"{'backtrader (published, not run here)':44} {'~12,000-15,000':>14} candles/s")
+for path in references:
+    for line in open(path):
+        if line.startswith("check "):
+            print(line.rstrip("\n"))
+PY
+  if ((status != 0)); then
+    echo "run-benchmarks: backtest: a reference total_return disagrees with Vigil's (see above)" >&2
+  fi
+  return $status
+}
+
 if [[ $only == models ]]; then
   print_machine
   run_models
@@ -283,8 +362,12 @@ elif [[ $only == forecast ]]; then
   print_machine
   run_forecast
   exit 0
+elif [[ $only == backtest ]]; then
+  print_machine
+  run_backtest
+  exit 0
 elif [[ $only != all ]]; then
-  echo "run-benchmarks: unknown section '$only' (all, models, training, anomaly, supervised, serving, forecast)" >&2
+  echo "run-benchmarks: unknown section '$only' (all, models, training, anomaly, supervised, serving, forecast, backtest)" >&2
   exit 2
 fi
 
@@ -377,3 +460,4 @@ run_anomaly
 run_supervised
 run_forecast
 run_serving
+run_backtest
