@@ -27,12 +27,8 @@ Result<FeatureRows> ComputeFeatureRows(const TrainingConfig& config, Store& stor
   const size_t cols = rows.x.cols();
   std::vector<double> row_values(cols);
   for (int64_t row = 0; row < table.rows(); ++row) {
-    bool defined = true;
-    for (size_t col = 0; col < cols; ++col) {
-      row_values[col] = table.DoublesAt(col)[row];
-      defined = defined && std::isfinite(row_values[col]);
-    }
-    if (!defined) continue;  // still warming up: no prediction, as no training row
+    // Still warming up: no prediction, as no training row.
+    if (!ReadDefinedFeatureRow(table, row, row_values)) continue;
     rows.ts.push_back(ts[row]);
     rows.x.values.insert(rows.x.values.end(), row_values.begin(), row_values.end());
   }

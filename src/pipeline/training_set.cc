@@ -154,12 +154,7 @@ Result<InstrumentRows> InstrumentTrainingRows(const TrainingConfig& config, Stor
   InstrumentRows out;
   std::vector<double> row_values(cols);
   for (int64_t row = 0; row < table.rows(); ++row) {
-    bool defined = true;
-    for (size_t col = 0; col < cols; ++col) {
-      row_values[col] = table.DoublesAt(col)[row];
-      defined = defined && std::isfinite(row_values[col]);
-    }
-    if (!defined) {
+    if (!ReadDefinedFeatureRow(table, row, row_values)) {
       ++dropped_warmup;
       continue;
     }
@@ -225,6 +220,15 @@ void MergeRows(const std::vector<InstrumentRows>& parts, size_t cols, TrainingSe
 }
 
 }  // namespace
+
+bool ReadDefinedFeatureRow(const Frame& table, int64_t row, std::span<double> values) {
+  bool defined = true;
+  for (size_t col = 0; col < values.size(); ++col) {
+    values[col] = table.DoublesAt(col)[row];
+    defined = defined && std::isfinite(values[col]);
+  }
+  return defined;
+}
 
 std::vector<int> TrainingSet::ClassLabels() const {
   std::vector<int> out(labels.size());

@@ -76,6 +76,11 @@ struct TrainingSet {
   std::vector<int> ClassLabels() const;  // labels as ints (classification)
 };
 
+// Copies feature row `row` of a computed feature table into `values` (one per column);
+// false when a value is not finite (the features are still warming up), so the row is
+// neither trained on nor scored.
+bool ReadDefinedFeatureRow(const Frame& table, int64_t row, std::span<double> values);
+
 // Builds the training set. NotFound naming the instrument when it has no stored driver
 // data; FailedPrecondition when no usable row is left (say why: warm-up, labels).
 Result<TrainingSet> BuildTrainingSet(const TrainingConfig& config, Store& store);
