@@ -22,7 +22,8 @@ namespace vigil::cli {
 namespace {
 
 struct BacktestArgs {
-  std::string config, input, strategy, params, slippage, latency, venue, report, kind, symbol;
+  std::string config, strategy, params, slippage, latency, report, kind, symbol;
+  std::vector<std::string> inputs, venues;  // --input and --venue, repeatable
   std::string train, model, cache, baseline, risk, funding, funding_column = "rate";
   double fee_bps = 0.0, initial_capital = 0.0, train_days = 0.0, step_days = 0.0;
   double leverage = 1.0, gas = 0.0;
@@ -78,9 +79,9 @@ Result<BacktestJobConfig> MakeJob(const BacktestArgs& args) {
       return InvalidArgument("--config: give either --config or --input/--strategy/--params");
     VIGIL_ASSIGN_OR_RETURN(job, LoadBacktestConfig(args.config));
   } else {
-    if (args.input.empty() || args.strategy.empty())
+    if (args.inputs.empty() || args.strategy.empty())
       return InvalidArgument("backtest: give --config FILE.yaml, or --input and --strategy");
-    job.inputs = {args.input};
+    job.inputs = args.inputs;
     job.strategy = args.strategy;
     VIGIL_ASSIGN_OR_RETURN(job.params, ParseStrategyParams(args.params));
     job.options.fees = {5.0, 5.0};
@@ -95,7 +96,13 @@ Result<BacktestJobConfig> MakeJob(const BacktestArgs& args) {
     if (!latency.ok()) return InvalidArgument("--latency: " + latency.status().message());
     job.options.latency_ns = *latency;
   }
-  if (args.given("--venue")) job.venue = args.venue;
+  if (args.venues.size() == 1) {
+    job.venue = args.venues[0];
+  } else if (!args.venues.empty()) {
+    if (args.venues.size() != job.inputs.size())
+      return InvalidArgument("--venue: give one, or one per --input");
+    job.venues = args.venues;
+  }
   if (args.given("--kind")) job.kind = args.kind;
   if (args.given("--symbol")) job.symbol = args.symbol;
   if (args.given("--report")) job.report = args.report;
@@ -232,7 +239,8 @@ void AddBacktestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_c
       "backtest", "Replay candles through a strategy on a simulated venue with fees and slippage");
   args->command = cmd;
   cmd->add_option("--config", args->config, "Backtest config YAML (docs/backtesting.md)");
-  cmd->add_option("--input", args->input, "Candle file (CSV, freqtrade JSON, ...)");
+  cmd->add_option("--input", args->inputs,
+                  "Candle file (CSV, freqtrade JSON, ...); repeat for more instruments or venues");
   cmd->add_option("--strategy", args->strategy, "buy_hold|sma_cross|ml_threshold|arbitrage");
   cmd->add_option("--params", args->params, "Strategy parameters k=v,... (docs/backtesting.md)");
   cmd->add_option("--fee-bps", args->fee_bps,
@@ -244,8 +252,9 @@ void AddBacktestCommand(CLI::App& app, const GlobalOptions& globals, int* exit_c
   cmd->add_option("--report", args->report, "Write the HTML report here (and .json next to it)");
   cmd->add_option("--latency", args->latency,
                   "Decision to venue, e.g. 200ms (default 0: fills at the next bar's open)");
-  cmd->add_option("--venue", args->venue,
-                  "Venue of the --input instrument when the file does not say (default file)");
+  cmd->add_option("--venue", args->venues,
+                  "Venue of the --input instruments when the files do not say (default file); "
+                  "one, or one per --input");
   cmd->add_option("--kind", args->kind,
                   "What --input holds: candles (default), trades or book (replayed tick by tick)");
   cmd->add_option("--symbol", args->symbol,

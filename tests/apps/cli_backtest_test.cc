@@ -147,6 +147,36 @@ TEST_F(CliBacktestTest, ReportWritesTheHtmlPageAndItsJson) {
   EXPECT_TRUE(json.contains("monthly"));
 }
 
+TEST_F(CliBacktestTest, MlThresholdRetrainsWalkForwardAndReusesItsCache) {
+  const std::string input = Candles(900);
+  std::ofstream(sandbox_.dir() / "train.yaml")
+      << "name: cli_direction\ntask: classification\n"
+         "model: {kind: logistic, params: {C: 1.0, standardize: true}}\nseed: 7\n"
+         "data: {instruments: [file:TEST/USDT]}\nfeatures: ta\n"
+         "label: {kind: direction, horizon: 30m, threshold: 0.0}\n"
+         "validation: {method: walk_forward, train: 1d, test: 12h}\n";
+  const std::vector<std::string> args = {"backtest",     "--input",      input,       "--strategy",
+                                         "ml_threshold", "--params",     "enter=0.5", "--train",
+                                         "train.yaml",   "--train-days", "1",         "--step-days",
+                                         "0.5",          "--cache",      "wf",        "--baseline",
+                                         "buy_hold"};
+  CliRun run = sandbox_.Vigil(args);
+  ASSERT_EQ(run.exit_code, 0) << run;
+  EXPECT_NE(run.out.find("walk-forward windows"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("vs buy_hold"), std::string::npos) << run.out;
+  std::vector<std::string> reuse = args;
+  reuse.push_back("--reuse");
+  CliRun again = sandbox_.Vigil(reuse);
+  ASSERT_EQ(again.exit_code, 0) << again;
+  EXPECT_NE(again.out.find("reused from the cache"), std::string::npos) << again.out;
+  // The same signals and strategy: the same result.
+  const auto first_line = [](const std::string& out, const char* key) {
+    const size_t at = out.find(key);
+    return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_EQ(first_line(run.out, "total return"), first_line(again.out, "total return"));
+}
+
 TEST_F(CliBacktestTest, MlThresholdNeedsAModel) {
   const std::string input = Candles(100);
   CliRun run = sandbox_.Vigil({"backtest", "--input", input, "--strategy", "ml_threshold"});
