@@ -1,13 +1,12 @@
 #include "vigil/backtest/report.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <initializer_list>
 #include <numeric>
 #include <string_view>
+
+#include "vigil/core/text_file.h"
 
 namespace vigil {
 namespace backtest_internal {
@@ -337,13 +336,12 @@ std::string RenderPage(const ReportInput& input, const nlohmann::json& document)
   return html;
 }
 
+// Writes the file atomically, creating its directory first (a report path under a build
+// directory that does not exist yet is the usual case, not an error).
 Status WriteTextFile(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return IoError(path.string() + ": cannot open for writing: " + std::strerror(errno));
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  out.close();
-  if (!out) return IoError(path.string() + ": write failed");
-  return Status::Ok();
+  std::error_code ignored;  // a directory that cannot be made fails the write, named there
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ignored);
+  return WriteFileAtomically(path.string(), text);
 }
 
 }  // namespace

@@ -227,12 +227,15 @@ TEST_F(ReportWriteTest, AnUnwritablePathIsAnErrorNamingIt) {
   const BacktestResult result = Backtest(bars, "buy_hold", {});
   ReportInput input;
   input.result = &result;
-  const std::filesystem::path missing_dir = dir_ / "no_such_dir" / "report.html";
-  const Status html = WriteReport(input, missing_dir);
+  // A missing directory is made; one that cannot be (a file is in the way) fails the write.
+  EXPECT_TRUE(WriteReport(input, dir_ / "new_dir" / "report.html").ok());
+  std::ofstream(dir_ / "a_file") << "not a directory";
+  const std::filesystem::path blocked = dir_ / "a_file" / "report.html";
+  const Status html = WriteReport(input, blocked);
   EXPECT_EQ(html.code(), StatusCode::kIoError);
-  EXPECT_NE(html.message().find(missing_dir.string()), std::string::npos) << html.ToString();
+  EXPECT_NE(html.message().find(blocked.string()), std::string::npos) << html.ToString();
 
-  const std::filesystem::path bad_json = dir_ / "no_such_dir" / "report.json";
+  const std::filesystem::path bad_json = dir_ / "a_file" / "report.json";
   const Status json = WriteReport(input, dir_ / "report.html", bad_json);
   EXPECT_EQ(json.code(), StatusCode::kIoError);
   EXPECT_NE(json.message().find(bad_json.string()), std::string::npos) << json.ToString();
