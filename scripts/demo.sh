@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The demo, Vigil's main job on the embedded default store: simulate markets with labelled
 # incidents into SQLite, train and promote the default models, then `vigil run` replays the
-# data at full speed through them, raises alerts, and serves the HTTP API on
-# 127.0.0.1:$DEMO_PORT (default 8080; 0 = any free port) until interrupted, or for
-# $DEMO_SECONDS seconds.
+# data at full speed through them, raises alerts, backtests a signal after costs, and serves
+# the HTTP API on 127.0.0.1:$DEMO_PORT (default 8080; 0 = any free port) until interrupted,
+# or for $DEMO_SECONDS seconds.
 # Usage: scripts/demo.sh VIGIL_BINARY HOME_DIR
 set -euo pipefail
 vigil=${1:?vigil binary}
@@ -66,6 +66,12 @@ echo "== alerts raised vs incidents injected (vigil alerts report)"
 v alerts report --incidents "$home/sim/events.csv" | sed 's/^/   /'
 echo "   (the models were trained on the same week they replay; out-of-sample detection"
 echo "   results are in docs/results.md)"
+echo
+echo "== does a direction signal pay after costs? (vigil backtest; docs/backtesting.md)"
+echo "   ml_threshold, its model retrained walk-forward inside the backtest, vs buy_hold"
+v backtest --config "$examples/../backtest/demo_btc.yaml" --report "$home/backtest.html" |
+  sed 's/^/   /'
+echo "   report: $home/backtest.html"
 echo
 # Prints a curl command and its real response (long answers cut at 400 characters).
 show() {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <system_error>
 
 #include "vigil/backtest/report.h"
@@ -73,10 +74,28 @@ Result<BarSeries> StoredBars(Store& store, const std::string& instrument,
   return bars;
 }
 
+// A stored instrument's funding rates (perpetuals), or none.
+Result<std::optional<FundingSeries>> StoredFunding(Store& store, const std::string& instrument) {
+  const StreamKey key{"", DataKind::kFunding};
+  VIGIL_ASSIGN_OR_RETURN(
+      LoadedStreams loaded,
+      LoadStreams(store, instrument, std::span<const StreamKey>(&key, 1), "", Timestamp::Max()));
+  const std::span<const Event> events = loaded.streams[0].events();
+  if (events.empty()) return std::optional<FundingSeries>();
+  FundingSeries funding;
+  funding.instrument = instrument;
+  for (const Event& event : events) {
+    funding.time.emplace_back(event.ts);
+    funding.rate.push_back(event.Field("rate"));
+  }
+  return std::optional<FundingSeries>(std::move(funding));
+}
+
 // The replayed data, and the candle files' batches (to store them for training).
 struct LoadedData {
   std::vector<BarSeries> bars;
   std::vector<RecordBatch> batches;
+  std::vector<FundingSeries> stored_funding;  // of store instruments that have rates stored
 };
 
 Result<LoadedData> LoadData(const BacktestJobConfig& config, Store* store) {
@@ -101,6 +120,8 @@ Result<LoadedData> LoadData(const BacktestJobConfig& config, Store* store) {
     if (store == nullptr) return FailedPrecondition("data.instruments: no store to read from");
     VIGIL_ASSIGN_OR_RETURN(BarSeries bars, StoredBars(*store, instrument, config.timeframe));
     data.bars.push_back(std::move(bars));
+    VIGIL_ASSIGN_OR_RETURN(std::optional<FundingSeries> funding, StoredFunding(*store, instrument));
+    if (funding) data.stored_funding.push_back(std::move(*funding));
   }
   return data;
 }
@@ -190,6 +211,13 @@ Result<BacktestJobResult> RunBacktestJob(const BacktestJobConfig& config,
   VIGIL_RETURN_IF_ERROR(config.Validate());
   VIGIL_ASSIGN_OR_RETURN(LoadedData data, LoadData(config, environment.store));
   BacktestOptions options = config.options;
+  // Rates stored with a perpetual settle unless a funding file is given for it.
+  for (FundingSeries& stored : data.stored_funding) {
+    bool given = false;
+    for (const FundingInput& input : config.funding)
+      given = given || input.instrument == stored.instrument;
+    if (!given) options.funding.push_back(std::move(stored));
+  }
   for (const FundingInput& input : config.funding) {
     Result<FundingSeries> funding = ReadFunding(input);
     if (!funding.ok()) return funding.status().WithContext("data.funding");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`'s script end to end (the main job): DEMO_SECONDS=1 on a free port in a temp
-# home; it must exit 0, catch every injected incident, answer the API calls it shows and
-# shut down cleanly. Usage: demo_smoke.sh VIGIL_BINARY DEMO_SCRIPT
+# home; it must exit 0, catch every injected incident, backtest a signal with its report,
+# answer the API calls it shows and shut down cleanly. Usage: demo_smoke.sh VIGIL_BINARY DEMO_SCRIPT
 set -euo pipefail
 vigil=${1:?vigil binary}
 script=${2:?scripts/demo.sh}
@@ -26,6 +26,12 @@ expect '"risk_level":'
 expect '"horizon":"5m"'
 expect 'vigil_alerts_total{rule="oracle_deviation"}'
 expect 'shut down cleanly'
+expect 'ml_threshold on sim:BTC-PERP: 10080 bars'
+expect 'vs buy_hold: Sharpe'
+if [[ ! -s $work/home/backtest.html ]]; then
+  echo "demo_smoke: the demo wrote no backtest report" >&2
+  exit 1
+fi
 if grep -q '"error":' "$out"; then
   cat "$out"
   echo "demo_smoke: an API call in the demo answered an error" >&2

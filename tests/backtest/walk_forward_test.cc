@@ -286,6 +286,38 @@ TEST(RegisteredModelTest, ScoresStoredInstrumentsAndFlagsInSampleSignals) {
   EXPECT_EQ(run->bars[0].size(), bars.size());
 }
 
+// A perpetual replayed from the store settles the funding rates stored with it.
+TEST(StoredDataTest, StoreInstrumentsSettleTheirStoredFunding) {
+  TempDir dir;
+  const BarSeries bars = RandomWalk("file:AAA/BTC", 300, 13);
+  const std::filesystem::path rates = dir.path() / "rates.csv";
+  std::ofstream(rates) << "date,rate\n"
+                       << bars.close_time(99).ToIso() << ",0.001\n"
+                       << bars.close_time(199).ToIso() << ",-0.002\n";
+  Result<std::unique_ptr<Store>> store = OpenStore("sqlite:" + (dir.path() / "s.db").string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ReadOptions options;
+  options.venue = "file";
+  Result<ParsedFile> candles =
+      MarketFileReader(options).Read(WriteCandles(dir.path() / "a", "AAA", bars));
+  options.kind = DataKind::kFunding;
+  options.symbol = "AAA/BTC";
+  Result<ParsedFile> funding = MarketFileReader(options).Read(rates.string());
+  ASSERT_TRUE(candles.ok() && funding.ok()) << funding.status().ToString();
+  ASSERT_TRUE((*store)->Write({"a", candles->batches, {}}).ok());
+  ASSERT_TRUE((*store)->Write({"r", funding->batches, {}}).ok());
+
+  BacktestJobConfig job;
+  job.strategy = "buy_hold";
+  job.instruments = {"file:AAA/BTC"};
+  job.options.fees = {0.0, 0.0};
+  Result<BacktestJobResult> run = RunBacktestJob(job, {store->get(), nullptr, {}});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const double quantity = run->result.fills.at(0).quantity;
+  EXPECT_NEAR(run->result.funding_paid,
+              quantity * (bars.close[99] * 0.001 - bars.close[199] * 0.002), 1e-9);
+}
+
 TEST(BacktestConfigTest, ParsesEverySectionAndNamesTheBadKey) {
   const std::string text = R"(strategy: ml_threshold
 params: {enter: 0.55, exit: 0.5, sizing: kelly}

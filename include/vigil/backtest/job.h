@@ -12,6 +12,7 @@
 //     venue: file                  # venue of the files' instruments when they do not say
 //     venues: [cex, dex]           # or one per input (an arbitrage's two venues)
 //     funding: [{instrument: file:XRP/USDT, input: funding.csv, column: rate}]
+//                                  # (store instruments settle their stored rates by default)
 //   costs:
 //     fee_bps: 10                  # or maker_bps / taker_bps
 //     slippage: fixed:5
