@@ -146,6 +146,21 @@ TEST(ArbitrageTest, BuysTheCheapVenueSellsTheRichOneAndPaysBothLegs) {
   EXPECT_NEAR(run->final_cash, 10'000.0 + short_pnl - fees - 4.0, 1e-6);
 }
 
+TEST(BuyHoldTest, AllBuysTheEqualWeightBasket) {
+  const BarSeries a = Bars(Flat(3), "sim:A");
+  const BarSeries b = Bars(Flat(3, 50.0), "sim:B");
+  BacktestOptions options;
+  options.fees = {0.0, 0.0};
+  Result<std::unique_ptr<Strategy>> strategy = MakeStrategy("buy_hold", {{"all", "1"}});
+  ASSERT_TRUE(strategy.ok());
+  Result<BacktestResult> run = RunBacktest(std::vector<BarSeries>{a, b}, **strategy, options);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  // Half of 10,000 in each: 50 of A at 100, 100 of B at 50.
+  EXPECT_NEAR(run->final_positions[0], 50.0, 1e-9);
+  EXPECT_NEAR(run->final_positions[1], 100.0, 1e-9);
+  EXPECT_FALSE(MakeStrategy("buy_hold", {{"all", "2"}}).ok());
+}
+
 TEST(ArbitrageTest, ALowScoreOrANarrowSpreadTradesNothing) {
   const BarSeries a = Bars(Flat(4), "cex:ETH");
   const BarSeries b = Bars({{100, 100, 100, 100},

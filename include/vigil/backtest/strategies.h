@@ -1,6 +1,7 @@
 // The built-in strategies, by name:
 //   buy_hold    buys the first instrument with all cash at its first close (filled at the
-//               next open) and holds it to the end
+//               next open) and holds it to the end; all=1: 1/n of equity in each of the n
+//               instruments (the equal-weight basket)
 //   sma_cross   params fast (default 10) and slow (default 30): at each close the target is
 //               fully long (all equity) when the fast simple moving average of close is above
 //               the slow one, else flat; no position before both averages exist
