@@ -204,11 +204,21 @@ Result<BacktestResult> Replay(const std::vector<BarSeries>& bars, const std::str
   return result;
 }
 
+// The strategies' parameters, checked before any data is read or model trained.
+Status CheckStrategies(const BacktestJobConfig& config) {
+  const ModelSignals placeholder;
+  const StrategyInputs inputs{std::span<const ModelSignals>(&placeholder, 1)};
+  VIGIL_RETURN_IF_ERROR(MakeStrategy(config.strategy, config.params, inputs).status());
+  if (config.baseline.empty()) return Status::Ok();
+  return MakeStrategy(config.baseline, config.baseline_params).status().WithContext("baseline");
+}
+
 }  // namespace
 
 Result<BacktestJobResult> RunBacktestJob(const BacktestJobConfig& config,
                                          const BacktestEnvironment& environment) {
   VIGIL_RETURN_IF_ERROR(config.Validate());
+  VIGIL_RETURN_IF_ERROR(CheckStrategies(config));
   VIGIL_ASSIGN_OR_RETURN(LoadedData data, LoadData(config, environment.store));
   BacktestOptions options = config.options;
   // Rates stored with a perpetual settle unless a funding file is given for it.
