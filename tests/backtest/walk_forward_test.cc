@@ -318,6 +318,24 @@ TEST(StoredDataTest, StoreInstrumentsSettleTheirStoredFunding) {
               quantity * (bars.close[99] * 0.001 - bars.close[199] * 0.002), 1e-9);
 }
 
+TEST(BacktestJobTest, BadStrategyParametersFailBeforeAnyDataIsRead) {
+  BacktestJobConfig job;
+  job.strategy = "ml_threshold";
+  job.params = {{"enter", "0.6"}, {"exitt", "0.5"}};
+  job.inputs = {"/nonexistent/AAA_BTC-5m.csv"};
+  job.train_config = "/nonexistent/train.yaml";
+  Result<BacktestJobResult> run = RunBacktestJob(job, {});
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("unknown parameter 'exitt'"), std::string::npos)
+      << run.status().message();
+  job.params = {};
+  job.baseline = "buy_hold";
+  job.baseline_params = {{"all", "2"}};
+  run = RunBacktestJob(job, {});
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("baseline"), std::string::npos) << run.status().message();
+}
+
 TEST(BacktestConfigTest, ParsesEverySectionAndNamesTheBadKey) {
   const std::string text = R"(strategy: ml_threshold
 params: {enter: 0.55, exit: 0.5, sizing: kelly}
