@@ -7,7 +7,6 @@
 #include <optional>
 #include <system_error>
 
-#include "vigil/backtest/report.h"
 #include "vigil/data/reader.h"
 #include "vigil/features/feature_store.h"
 #include "vigil/pipeline/training_config.h"

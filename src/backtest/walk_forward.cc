@@ -4,11 +4,9 @@
 
 #include <chrono>
 #include <cmath>
-#include <deque>
 #include <memory>
 
 #include "vigil/features/feature_store.h"
-#include "vigil/pipeline/risk_training.h"
 #include "vigil/pipeline/training_job.h"
 #include "walk_forward_internal.h"
 
